@@ -1,0 +1,40 @@
+//! `tags`: Event tags.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "tags")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub is_active: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::event_tags::Entity")]
+    EventTags,
+}
+
+impl Related<super::event_tags::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::EventTags.def()
+    }
+}
+
+impl Related<super::events::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::event_tags::Relation::Events.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::event_tags::Relation::Tags.def().rev())
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

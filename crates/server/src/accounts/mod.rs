@@ -1,0 +1,5 @@
+//! Users, roles and credentials.
+
+pub mod password;
+pub mod roles;
+pub mod service;

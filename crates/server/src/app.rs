@@ -1,0 +1,199 @@
+//! Application state, router assembly, start-up and graceful shutdown.
+
+use std::{net::SocketAddr, ops::Deref, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request},
+    http::{HeaderName, Uri},
+    middleware::map_request,
+    response::IntoResponse,
+};
+use sea_orm::{DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait};
+use tokio::net::TcpListener;
+use tower::{Layer, ServiceBuilder};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    clock::{Clock, SystemClock},
+    config::{Config, DemoMode},
+    db, demo,
+    error::AppError,
+    health, openapi,
+};
+
+/// Largest JSON body accepted; image uploads set their own limit.
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Everything a request handler may need; cheap to clone, usable directly as an extractor.
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+pub struct App {
+    pub config: Config,
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects, migrates and (as `CURTAIN_DEMO` says) loads demo data: after this the state is
+    /// ready to serve.
+    pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let db = db::connect(&config.database_url).await?;
+        db::migrate(&db, &config.database_url).await?;
+        let state = Self(Arc::new(App { config, db, clock }));
+        state.load_demo_if_wanted().await?;
+        Ok(state)
+    }
+
+    pub async fn start_default(config: Config) -> anyhow::Result<Self> {
+        Self::start(config, Arc::new(SystemClock)).await
+    }
+
+    async fn load_demo_if_wanted(&self) -> anyhow::Result<()> {
+        let wanted = match self.config.demo {
+            DemoMode::Off => false,
+            DemoMode::On => true,
+            DemoMode::Auto => self.db.get_database_backend() == DbBackend::Sqlite,
+        };
+        if !wanted {
+            return Ok(());
+        }
+        let empty = entity::venues::Entity::find().count(&self.db).await? == 0
+            && entity::events::Entity::find().count(&self.db).await? == 0;
+        if empty {
+            if let Some(login) = demo::seed(&self.db, self.clock.as_ref()).await? {
+                login.print();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface: the documented API, health, the OpenAPI viewer and the site root.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api_router().split_for_parts();
+    Router::new()
+        .merge(api)
+        .merge(health::router())
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .route("/", axum::routing::get(crate::site::index))
+        .fallback(fallback)
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("handler panicked");
+            AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone())),
+        )
+        .with_state(state)
+}
+
+/// The API routes with their OpenAPI descriptions; also used to check the document's coverage.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(crate::venues::routes::router())
+        .merge(crate::events::routes::router())
+        .merge(crate::catalog::routes::router())
+}
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+async fn fallback(uri: Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") || uri.path() == "/api" {
+        AppError::NotFound.into_response()
+    } else {
+        crate::site::not_found().await.into_response()
+    }
+}
+
+/// Serves every path with and without its trailing slash, by trimming it before routing (no
+/// redirect, so a client's POST is never lost). The docs viewer keeps its own paths.
+async fn trim_trailing_slash(mut req: Request) -> Request {
+    let path = req.uri().path();
+    if path.len() > 1 && path.ends_with('/') && !path.starts_with("/api/docs") {
+        let trimmed = path.trim_end_matches('/');
+        let new = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(uri) = new.parse::<Uri>() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
+/// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = map_request(trim_trailing_slash).layer(router(state));
+    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("HTTP server failed")
+}
+
+/// Binds the configured address and serves until SIGINT/SIGTERM.
+pub async fn run(state: AppState) -> anyhow::Result<()> {
+    let addr = state.config.addr;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (is another server running there?)"))?;
+    tracing::info!("Curtain listening on http://{addr}");
+    serve(listener, state, shutdown_signal()).await
+}
+
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    // Give in-flight requests a bounded time; the server stops accepting at once.
+    tokio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        tracing::warn!("shutdown grace period over");
+        std::process::exit(0);
+    });
+}

@@ -1,0 +1,4 @@
+//! Categories and tags that classify performances.
+
+pub mod routes;
+pub mod service;

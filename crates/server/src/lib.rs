@@ -1,0 +1,18 @@
+//! Curtain: a theater ticketing server. `main.rs` holds only the command line; everything else
+//! lives here so the integration tests drive the same code.
+
+pub mod accounts;
+pub mod app;
+pub mod catalog;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod health;
+pub mod http;
+pub mod openapi;
+pub mod secrets;
+pub mod site;
+pub mod venues;

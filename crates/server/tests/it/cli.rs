@@ -1,0 +1,66 @@
+//! The `curtain` binary itself: start-up errors are one line and a non-zero exit, never a panic.
+
+use std::process::Command;
+
+fn curtain(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_curtain"));
+    cmd.args(args).current_dir(dir.path()).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn an_unknown_database_scheme_is_a_one_line_error() {
+    let out = curtain(&["migrate"], &[("DATABASE_URL", "mysql://root@127.0.0.1/curtain")]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("not supported"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn an_unreachable_database_is_a_one_line_error() {
+    let out = curtain(&["migrate"], &[("DATABASE_URL", "postgres://curtain:secret@127.0.0.1:1/curtain")]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot connect to PostgreSQL"), "{stderr}");
+    assert!(!stderr.contains("secret"), "the password must not be printed: {stderr}");
+}
+
+#[test]
+fn migrate_seed_and_create_admin_work_on_the_default_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_curtain"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("CURTAIN_DATA_DIR")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["migrate"]).status.success());
+    assert!(dir.path().join("data/curtain.db").exists());
+    let seeded = run(&["seed-demo"]);
+    assert!(String::from_utf8_lossy(&seeded.stdout).contains("staff@curtain.test"));
+    let again = run(&["seed-demo"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already there"));
+    let admin = run(&["create-admin", "--email", "Boss@Example.com", "--password", "a-long-password"]);
+    assert!(admin.status.success(), "{}", String::from_utf8_lossy(&admin.stderr));
+    assert!(String::from_utf8_lossy(&admin.stdout).contains("boss@example.com is now admin"));
+    let staff = run(&[
+        "create-admin",
+        "--email",
+        "boss@example.com",
+        "--password",
+        "another-password",
+        "--role",
+        "staff",
+    ]);
+    assert!(String::from_utf8_lossy(&staff.stdout).contains("boss@example.com is now staff"));
+}

@@ -1,0 +1,257 @@
+//! The test harness: `TestApp::spawn()` gives a running server on its own database.
+
+use std::{collections::HashMap, net::SocketAddr, sync::Arc};
+
+use chrono::Utc;
+use curtain::{
+    app::{self, AppState},
+    clock::ManualClock,
+    config::Config,
+};
+use reqwest::{Method, StatusCode};
+use sea_orm::sqlx::{Connection, Executor, postgres::PgConnection};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+/// Which database this test run uses: `TEST_DATABASE_URL` (PostgreSQL) or SQLite.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub client: reqwest::Client,
+    _db: TestDb,
+    _shutdown: oneshot::Sender<()>,
+}
+
+pub struct TestBuilder {
+    demo: bool,
+    env: HashMap<String, String>,
+}
+
+impl TestApp {
+    /// An empty database.
+    pub async fn spawn() -> Self {
+        Self::builder().spawn().await
+    }
+
+    /// The demo theater and its week of performances.
+    pub async fn with_demo() -> Self {
+        Self::builder().demo().spawn().await
+    }
+
+    pub fn builder() -> TestBuilder {
+        TestBuilder { demo: false, env: HashMap::new() }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Method::GET, path, None).await
+    }
+
+    pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> TestResponse {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        TestResponse::read(req.send().await.expect("request failed")).await
+    }
+
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.state.db
+    }
+}
+
+impl TestBuilder {
+    pub fn demo(mut self) -> Self {
+        self.demo = true;
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let db = TestDb::create().await;
+        let data_dir = db.data_dir();
+        let mut env = self.env;
+        env.insert("DATABASE_URL".into(), db.url.clone());
+        env.insert("CURTAIN_DATA_DIR".into(), data_dir.display().to_string());
+        env.insert("CURTAIN_DEMO".into(), if self.demo { "on" } else { "off" }.into());
+        env.entry("CURTAIN_RATE_LIMITS".into()).or_insert_with(|| "off".into());
+        let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
+        let clock = ManualClock::new(Utc::now());
+        let state = AppState::start(config, Arc::new(clock.clone())).await.expect("app start");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let served = state.clone();
+        tokio::spawn(async move {
+            let _ = app::serve(listener, served, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            addr,
+            state,
+            clock,
+            client: reqwest::Client::builder().build().unwrap(),
+            _db: db,
+            _shutdown: tx,
+        }
+    }
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl TestResponse {
+    pub async fn read(res: reqwest::Response) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self { status, headers, text, body }
+    }
+
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    /// The first error's code, for refusals.
+    pub fn error_code(&self) -> &str {
+        self.body["errors"][0]["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["field"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.body["meta"]["pagination"]["total"].as_u64().expect("pagination total")
+    }
+}
+
+/// A database for one test, dropped when the test ends.
+struct TestDb {
+    url: String,
+    dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    async fn create() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        match postgres_admin_url() {
+            None => {
+                Self { url: format!("sqlite://{}/curtain.db", dir.path().display()), dir, postgres: None }
+            }
+            Some(admin) => {
+                let name = format!("curtain_test_{}", uuid_like());
+                let template = ensure_template(&admin).await;
+                let mut conn = PgConnection::connect(&admin).await.expect("connect to TEST_DATABASE_URL");
+                run_sql(&mut conn, format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    .await
+                    .expect("create test database");
+                let _ = conn.close().await;
+                Self { url: with_database(&admin, &name), dir, postgres: Some((admin, name)) }
+            }
+        }
+    }
+
+    fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else { return };
+        // Drop runs outside async: use a short-lived runtime on its own thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if let Ok(mut conn) = PgConnection::connect(&admin).await {
+                    let _ = run_sql(&mut conn, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A migrated template database, built once per set of migrations and cloned for each test.
+async fn ensure_template(admin: &str) -> String {
+    use migration::MigratorTrait;
+    let names: Vec<String> = migration::Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let digest = names.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, n| {
+        n.bytes().fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    });
+    let template = format!("curtain_tmpl_{digest:016x}");
+    let mut conn = PgConnection::connect(admin).await.expect("connect to TEST_DATABASE_URL");
+    conn.execute("SELECT pg_advisory_lock(727274)").await.unwrap();
+    let exists: Option<(i32,)> = sea_orm::sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&template)
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap();
+    if exists.is_none() {
+        let building = format!("{template}_building");
+        run_sql(&mut conn, format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).await.unwrap();
+        run_sql(&mut conn, format!("CREATE DATABASE {building}")).await.unwrap();
+        let url = with_database(admin, &building);
+        let db = curtain::db::connect(&url).await.unwrap();
+        curtain::db::migrate(&db, &url).await.unwrap();
+        db.close().await.unwrap();
+        run_sql(&mut conn, format!("ALTER DATABASE {building} RENAME TO {template}")).await.unwrap();
+    }
+    conn.execute("SELECT pg_advisory_unlock(727274)").await.unwrap();
+    let _ = conn.close().await;
+    template
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let root = match base.rfind('/') {
+        Some(i) if i > base.find("://").map_or(0, |s| s + 2) => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let n: u64 = rand::rng().random();
+    format!("{n:016x}")
+}
+
+async fn run_sql(conn: &mut PgConnection, sql: String) -> Result<(), sea_orm::sqlx::Error> {
+    sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql)).execute(conn).await.map(|_| ())
+}

@@ -1,0 +1,15 @@
+//! Curtain's integration tests: one binary, a module per area. Every test starts the real server
+//! on port 0 against a fresh database — SQLite by default, PostgreSQL when `TEST_DATABASE_URL`
+//! names one (the Makefile runs both passes).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod catalog;
+mod cli;
+mod envelope;
+mod events;
+mod health;
+mod openapi;
+mod venues;

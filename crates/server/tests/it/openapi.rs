@@ -1,0 +1,34 @@
+use crate::harness::TestApp;
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_lists_every_api_route() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/openapi.json").await;
+    assert_eq!(res.status, 200);
+    assert!(res.body["openapi"].as_str().unwrap().starts_with("3.1"), "{}", res.body["openapi"]);
+    let paths = res.body["paths"].as_object().unwrap();
+    for path in [
+        "/api/venues",
+        "/api/venues/{id}",
+        "/api/venues/{id}/events",
+        "/api/events",
+        "/api/events/{id}",
+        "/api/events/{id}/seats",
+        "/api/categories",
+        "/api/tags",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing from the OpenAPI document");
+    }
+    assert_eq!(paths.len(), 8, "documented paths: {:?}", paths.keys().collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn the_docs_viewer_is_served_without_any_download() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/docs/").await;
+    assert_eq!(res.status, 200);
+    assert!(res.text.to_lowercase().contains("swagger"), "{}", &res.text[..200.min(res.text.len())]);
+    let bundle = app.get("/api/docs/swagger-ui-bundle.js").await;
+    assert_eq!(bundle.status, 200);
+    assert!(bundle.text.len() > 100_000);
+}

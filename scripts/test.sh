@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: the SQLite pass always, the PostgreSQL pass whenever a server is
+# configured (TEST_DATABASE_URL) or answers on 127.0.0.1:5432. Says plainly which passes ran.
+# CURTAIN_REQUIRE_POSTGRES=1 (set by CI) turns a missing PostgreSQL into a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+pg_url="${TEST_DATABASE_URL:-}"
+if [ -z "$pg_url" ] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  pg_url="postgres://postgres@127.0.0.1:5432/postgres"
+fi
+
+cargo build --workspace --tests --locked || exit 1
+
+ran=()
+failed=()
+echo "== SQLite pass"
+if env -u TEST_DATABASE_URL cargo test --workspace --locked; then ran+=("SQLite: passed"); else failed+=("SQLite"); ran+=("SQLite: FAILED"); fi
+
+if [ -n "$pg_url" ]; then
+  echo "== PostgreSQL pass ($pg_url)"
+  if TEST_DATABASE_URL="$pg_url" cargo test --workspace --locked; then ran+=("PostgreSQL: passed"); else failed+=("PostgreSQL"); ran+=("PostgreSQL: FAILED"); fi
+else
+  ran+=("PostgreSQL: NOT RUN (no server configured or answering on 127.0.0.1:5432)")
+  [ "${CURTAIN_REQUIRE_POSTGRES:-0}" = 1 ] && failed+=("PostgreSQL (required but unreachable)")
+fi
+
+echo
+echo "== Test passes"
+printf '   %s\n' "${ran[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "== FAILED: ${failed[*]}"
+  exit 1
+fi
