@@ -76,10 +76,8 @@ impl AppState {
         }
         let empty = entity::venues::Entity::find().count(&self.db).await? == 0
             && entity::events::Entity::find().count(&self.db).await? == 0;
-        if empty {
-            if let Some(login) = demo::seed(&self.db, self.clock.as_ref()).await? {
-                login.print();
-            }
+        if empty && let Some(login) = demo::seed(&self.db, self.clock.as_ref()).await? {
+            login.print();
         }
         Ok(())
     }

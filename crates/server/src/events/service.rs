@@ -54,10 +54,10 @@ impl EventFilter {
             ordering: params.choice("ordering", ORDERINGS).unwrap_or("start_time"),
             page: PageRequest::read(params),
         };
-        if let (Some(from), Some(to)) = (filter.date_from, filter.date_to) {
-            if to < from {
-                params.fail("date_to", "must not be before date_from");
-            }
+        if let (Some(from), Some(to)) = (filter.date_from, filter.date_to)
+            && to < from
+        {
+            params.fail("date_to", "must not be before date_from");
         }
         filter
     }

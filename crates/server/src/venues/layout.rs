@@ -183,8 +183,8 @@ fn seat_number(numbering: Numbering, start: u32, len: u32, index: u32) -> u32 {
             // The left half (the larger one when the row is odd) takes odd numbers, growing
             // outwards from the centre; the right half takes even ones.
             let left = len.div_ceil(2);
-            let first_odd = if start % 2 == 1 { start } else { start + 1 };
-            let first_even = if start % 2 == 0 { start } else { start + 1 };
+            let first_odd = if start.is_multiple_of(2) { start + 1 } else { start };
+            let first_even = if start.is_multiple_of(2) { start } else { start + 1 };
             if index < left { first_odd + 2 * (left - 1 - index) } else { first_even + 2 * (index - left) }
         }
     }

@@ -150,8 +150,8 @@ pub async fn refresh_capacity<C: sea_orm::ConnectionTrait>(
         .count(db)
         .await? as i32;
     venues::Entity::update_many()
-        .col_expr(venues::Column::Capacity, sea_query::Expr::val(capacity).into())
-        .col_expr(venues::Column::UpdatedAt, sea_query::Expr::val(now).into())
+        .col_expr(venues::Column::Capacity, sea_query::Expr::val(capacity))
+        .col_expr(venues::Column::UpdatedAt, sea_query::Expr::val(now))
         .filter(venues::Column::Id.eq(venue_id))
         .exec(db)
         .await?;

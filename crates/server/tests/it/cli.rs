@@ -64,3 +64,24 @@ fn migrate_seed_and_create_admin_work_on_the_default_database() {
     ]);
     assert!(String::from_utf8_lossy(&staff.stdout).contains("boss@example.com is now staff"));
 }
+
+/// The same binary migrates an empty PostgreSQL database and serves the same API from it.
+#[test]
+fn the_binary_migrates_and_seeds_an_empty_postgres_database() {
+    let Some(admin) = crate::harness::postgres_admin_url() else { return };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let url = rt.block_on(crate::harness::empty_postgres_database(&admin));
+    let out = curtain(&["migrate"], &[("DATABASE_URL", &url)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = curtain(&["seed-demo"], &[("DATABASE_URL", &url)]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("staff@curtain.test"));
+    let count: i64 = rt.block_on(async {
+        let db = curtain::db::connect(&url).await.unwrap();
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let n = entity::events::Entity::find().count(&db).await.unwrap() as i64;
+        db.close().await.unwrap();
+        n
+    });
+    assert_eq!(count, 7);
+    rt.block_on(crate::harness::drop_postgres_database(&admin, &url));
+}

@@ -1,6 +1,6 @@
 //! The test harness: `TestApp::spawn()` gives a running server on its own database.
 
-use std::{collections::HashMap, net::SocketAddr, sync::Arc};
+use std::{collections::HashMap, sync::Arc};
 
 use chrono::Utc;
 use curtain::{
@@ -20,7 +20,6 @@ pub fn postgres_admin_url() -> Option<String> {
 
 pub struct TestApp {
     pub base: String,
-    pub addr: SocketAddr,
     pub state: AppState,
     pub clock: ManualClock,
     pub client: reqwest::Client,
@@ -75,11 +74,6 @@ impl TestBuilder {
         self
     }
 
-    pub fn env(mut self, key: &str, value: &str) -> Self {
-        self.env.insert(key.to_owned(), value.to_owned());
-        self
-    }
-
     pub async fn spawn(self) -> TestApp {
         let db = TestDb::create().await;
         let data_dir = db.data_dir();
@@ -103,7 +97,6 @@ impl TestBuilder {
         });
         TestApp {
             base: format!("http://{addr}"),
-            addr,
             state,
             clock,
             client: reqwest::Client::builder().build().unwrap(),
@@ -254,4 +247,20 @@ fn uuid_like() -> String {
 
 async fn run_sql(conn: &mut PgConnection, sql: String) -> Result<(), sea_orm::sqlx::Error> {
     sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql)).execute(conn).await.map(|_| ())
+}
+
+/// A new, empty (unmigrated) PostgreSQL database; returns its URL.
+pub async fn empty_postgres_database(admin: &str) -> String {
+    let name = format!("curtain_test_{}", uuid_like());
+    let mut conn = PgConnection::connect(admin).await.unwrap();
+    run_sql(&mut conn, format!("CREATE DATABASE {name}")).await.unwrap();
+    let _ = conn.close().await;
+    with_database(admin, &name)
+}
+
+pub async fn drop_postgres_database(admin: &str, url: &str) {
+    let name = url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_owned();
+    let mut conn = PgConnection::connect(admin).await.unwrap();
+    run_sql(&mut conn, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+    let _ = conn.close().await;
 }
