@@ -23,11 +23,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
+    accounts::tokens::JwtKeys,
     clock::{Clock, SystemClock},
     config::{Config, DemoMode},
     db, demo,
     error::AppError,
-    health, openapi,
+    health, openapi, secrets, security,
 };
 
 /// Largest JSON body accepted; image uploads set their own limit.
@@ -41,6 +42,7 @@ pub struct App {
     pub config: Config,
     pub db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
+    pub jwt: JwtKeys,
 }
 
 impl Deref for AppState {
@@ -56,7 +58,12 @@ impl AppState {
     pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let db = db::connect(&config.database_url).await?;
         db::migrate(&db, &config.database_url).await?;
-        let state = Self(Arc::new(App { config, db, clock }));
+        let jwt_secret = match &config.jwt_secret {
+            Some(secret) => secret.expose().to_owned(),
+            None => secrets::get_or_create(&db, clock.as_ref(), "jwt_secret", 64).await?,
+        };
+        let jwt = JwtKeys::new(jwt_secret.as_bytes());
+        let state = Self(Arc::new(App { config, db, clock, jwt }));
         state.load_demo_if_wanted().await?;
         Ok(state)
     }
@@ -86,14 +93,19 @@ impl AppState {
 /// The whole HTTP surface: the documented API, health, the OpenAPI viewer and the site root.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_router().split_for_parts();
-    Router::new()
+    let https = state.config.public_base_url.starts_with("https://");
+    let router = Router::new()
         .merge(api)
         .merge(health::router())
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .route("/", axum::routing::get(crate::site::index))
+        // The strict CSP covers the API and the site; the docs viewer (merged after) has its own page.
+        .layer(security::content_security_policy())
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .fallback(fallback)
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
+    security::with_headers(router, https)
+        .layer(security::cors(&state.config.cors_origins))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
@@ -116,6 +128,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::venues::routes::router())
         .merge(crate::events::routes::router())
         .merge(crate::catalog::routes::router())
+        .merge(crate::accounts::routes::router())
+        .merge(crate::accounts::admin::router())
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -55,6 +55,9 @@ pub enum AppError {
     Unauthorized,
     #[error("invalid or expired token")]
     InvalidToken,
+    /// 401 `invalid_credentials`: the same answer for an unknown email and a wrong password.
+    #[error("invalid credentials")]
+    Credentials,
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
@@ -92,7 +95,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Validation(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::InvalidToken | Self::Credentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -113,6 +116,7 @@ impl AppError {
             Self::InvalidToken => {
                 vec![ErrorItem::new("invalid_token", "The token is invalid, revoked or expired.")]
             }
+            Self::Credentials => vec![ErrorItem::new("invalid_credentials", "Wrong email or password.")],
             Self::Forbidden => {
                 vec![ErrorItem::new("forbidden", "You are not allowed to do this.")]
             }

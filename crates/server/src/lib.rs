@@ -14,5 +14,6 @@ pub mod health;
 pub mod http;
 pub mod openapi;
 pub mod secrets;
+pub mod security;
 pub mod site;
 pub mod venues;

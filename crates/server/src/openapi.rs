@@ -1,6 +1,9 @@
 //! The OpenAPI document's frame; every path comes from the handlers' `#[utoipa::path]`.
 
-use utoipa::OpenApi;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -12,7 +15,25 @@ use utoipa::OpenApi;
     tags(
         (name = "venues", description = "Theaters, their sections and seats"),
         (name = "events", description = "Performances, prices and seat maps"),
-        (name = "catalog", description = "Categories and tags")
-    )
+        (name = "catalog", description = "Categories and tags"),
+        (name = "auth", description = "Accounts, sign-in and tokens"),
+        (name = "admin", description = "Users and roles (admin only)")
+    ),
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme the handlers refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
+            ),
+        );
+    }
+}

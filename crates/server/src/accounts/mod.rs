@@ -1,5 +1,10 @@
-//! Users, roles and credentials.
+//! Users, roles, credentials and tokens.
 
+pub mod admin;
+pub mod extract;
 pub mod password;
+pub mod policy;
 pub mod roles;
+pub mod routes;
 pub mod service;
+pub mod tokens;

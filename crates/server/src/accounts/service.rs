@@ -82,3 +82,31 @@ mod tests {
         assert!(!looks_like_email("@example.com"));
     }
 }
+
+/// The user as the API shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct UserOut {
+    pub id: i64,
+    pub email: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub role: Role,
+    pub email_verified: bool,
+    pub is_active: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<users::Model> for UserOut {
+    fn from(u: users::Model) -> Self {
+        Self {
+            role: u.role.parse().unwrap_or(Role::Customer),
+            id: u.id,
+            email: u.email,
+            full_name: u.full_name,
+            phone: u.phone,
+            email_verified: u.email_verified,
+            is_active: u.is_active,
+            created_at: u.created_at,
+        }
+    }
+}

@@ -77,6 +77,12 @@ impl<T: Serialize> ApiResponse<T> {
     }
 }
 
+impl<T> ApiResponse<T> {
+    pub fn data(&self) -> Option<&T> {
+        self.envelope.data.as_ref()
+    }
+}
+
 impl<T: Serialize> IntoResponse for ApiResponse<T> {
     fn into_response(self) -> Response {
         (self.status, self.envelope).into_response()

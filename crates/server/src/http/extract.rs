@@ -3,7 +3,9 @@
 
 use axum::extract::{FromRequest, FromRequestParts};
 
-use crate::error::AppError;
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, ErrorItem};
 
 /// A JSON body; malformed JSON, a wrong content type or an oversized body answer
 /// `validation_failed`, `unsupported_media_type` or `payload_too_large`.
@@ -20,3 +22,17 @@ pub struct ApiPath<T>(pub T);
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]
 pub struct ApiQuery<T>(pub T);
+
+/// A JSON body that may be absent (the browser sends the refresh cookie instead): empty means
+/// `None`; anything else must parse.
+pub fn optional_json<T: DeserializeOwned>(body: &[u8]) -> Result<Option<T>, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(body).map(Some).map_err(|err| {
+        AppError::Validation(vec![ErrorItem {
+            field: Some("body".into()),
+            ..ErrorItem::new("validation_failed", format!("Malformed JSON: {err}"))
+        }])
+    })
+}

@@ -18,6 +18,9 @@ pub fn postgres_admin_url() -> Option<String> {
     std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
 }
 
+/// The password every test account uses.
+pub const PASSWORD: &str = "violet-harbour-41";
+
 pub struct TestApp {
     pub base: String,
     pub state: AppState,
@@ -56,11 +59,69 @@ impl TestApp {
     }
 
     pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> TestResponse {
+        self.send(method, path, body, None).await
+    }
+
+    /// A request with an optional JSON body and bearer token.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> TestResponse {
         let mut req = self.client.request(method, self.url(path));
         if let Some(body) = body {
             req = req.json(body);
         }
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
         TestResponse::read(req.send().await.expect("request failed")).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> TestResponse {
+        self.send(Method::POST, path, Some(body), token).await
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> TestResponse {
+        self.send(Method::GET, path, None, Some(token)).await
+    }
+
+    /// Registers a customer and signs in; returns the login answer's `data`.
+    pub async fn customer(&self, email: &str) -> Value {
+        let res = self
+            .post(
+                "/api/auth/register",
+                &serde_json::json!({"email": email, "password": PASSWORD, "full_name": "Test Buyer"}),
+                None,
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        self.login(email, PASSWORD).await
+    }
+
+    /// Creates (or promotes) a user with `role` and signs in.
+    pub async fn user_with_role(&self, email: &str, role: curtain::accounts::roles::Role) -> Value {
+        curtain::accounts::service::upsert_with_role(
+            self.db(),
+            &self.clock,
+            email,
+            PASSWORD,
+            role,
+            "Staff Member",
+        )
+        .await
+        .unwrap();
+        self.login(email, PASSWORD).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let res = self
+            .post("/api/auth/login", &serde_json::json!({"email": email, "password": password}), None)
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        res.data().clone()
     }
 
     pub fn db(&self) -> &sea_orm::DatabaseConnection {
@@ -71,6 +132,11 @@ impl TestApp {
 impl TestBuilder {
     pub fn demo(mut self) -> Self {
         self.demo = true;
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.insert(key.to_owned(), value.to_owned());
         self
     }
 
