@@ -28,7 +28,12 @@ use crate::{
     config::{Config, DemoMode},
     db, demo,
     error::AppError,
-    health, openapi, secrets, security,
+    health,
+    limits::{self, Limiter},
+    mail::Mailer,
+    openapi,
+    redis::{self, Redis},
+    secrets, security,
 };
 
 /// Largest JSON body accepted; image uploads set their own limit.
@@ -43,6 +48,9 @@ pub struct App {
     pub db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub jwt: JwtKeys,
+    pub mailer: Mailer,
+    pub redis: Option<Redis>,
+    pub limits: Limiter,
 }
 
 impl Deref for AppState {
@@ -63,7 +71,18 @@ impl AppState {
             None => secrets::get_or_create(&db, clock.as_ref(), "jwt_secret", 64).await?,
         };
         let jwt = JwtKeys::new(jwt_secret.as_bytes());
-        let state = Self(Arc::new(App { config, db, clock, jwt }));
+        let mailer = Mailer::from_config(&config)?;
+        let redis = match &config.redis_url {
+            Some(url) => Some(redis::connect(url).await?),
+            None => None,
+        };
+        let limits = Limiter::new(
+            redis.clone().map(|r| (r, config.redis_prefix.clone())),
+            clock.clone(),
+            config.rate_limits,
+            config.limits,
+        );
+        let state = Self(Arc::new(App { config, db, clock, jwt, mailer, redis, limits }));
         state.load_demo_if_wanted().await?;
         Ok(state)
     }
@@ -93,6 +112,7 @@ impl AppState {
 /// The whole HTTP surface: the documented API, health, the OpenAPI viewer and the site root.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_router().split_for_parts();
+    let api = api.layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_requests));
     let https = state.config.public_base_url.starts_with("https://");
     let router = Router::new()
         .merge(api)
@@ -130,6 +150,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::catalog::routes::router())
         .merge(crate::accounts::routes::router())
         .merge(crate::accounts::admin::router())
+        .merge(crate::accounts::recovery::router())
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

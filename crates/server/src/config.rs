@@ -63,6 +63,7 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     pub vnpay: VnpayConfig,
     pub rate_limits: bool,
+    pub limits: crate::limits::LimitSettings,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub cors_origins: Vec<String>,
     pub demo: DemoMode,
@@ -128,6 +129,20 @@ impl Config {
                 api_url: get("VNPAY_API_URL"),
             },
             rate_limits,
+            limits: {
+                use crate::limits::{Limit, LimitSettings};
+                let d = LimitSettings::default();
+                let per = |key: &str, default: Limit| -> anyhow::Result<Limit> {
+                    Ok(Limit { max: positive(&get, key, default.max as i64)? as u64, ..default })
+                };
+                LimitSettings {
+                    anonymous: per("CURTAIN_LIMIT_ANONYMOUS_PER_HOUR", d.anonymous)?,
+                    authenticated: per("CURTAIN_LIMIT_USER_PER_HOUR", d.authenticated)?,
+                    booking: per("CURTAIN_LIMIT_BOOKINGS_PER_MINUTE", d.booking)?,
+                    login_account: per("CURTAIN_LIMIT_LOGIN_FAILURES_PER_ACCOUNT", d.login_account)?,
+                    login_ip: per("CURTAIN_LIMIT_LOGIN_FAILURES_PER_IP", d.login_ip)?,
+                }
+            },
             trusted_proxies,
             cors_origins: list(get("CURTAIN_CORS_ORIGINS")),
             demo,
@@ -178,6 +193,8 @@ mod tests {
         assert_eq!(c.mail_from, "Curtain <no-reply@localhost>");
         assert_eq!(c.demo, DemoMode::Auto);
         assert!(c.rate_limits);
+        assert_eq!(c.limits, crate::limits::LimitSettings::default());
+        assert_eq!(c.limits.anonymous.max, 100);
         assert!(c.is_sqlite());
         assert!(c.vnpay.payment_url.is_none());
     }

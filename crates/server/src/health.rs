@@ -13,11 +13,20 @@ async fn live() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// 200 only when the database answers. The server listens only after migrations and demo data,
+/// 200 only when the database (and Redis, when configured) answers. The server listens only after migrations and demo data,
 /// so a listening server that answers here is ready.
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = crate::db::ping(&state.db).await;
-    let status = if database { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let redis = match &state.redis {
+        Some(client) => Some(crate::redis::ping(client).await),
+        None => None,
+    };
+    let ok = database && redis != Some(false);
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = |ok: bool| if ok { "ok" } else { "down" };
-    (status, Json(json!({"status": word(database), "checks": {"database": word(database)}})))
+    let mut checks = json!({"database": word(database)});
+    if let Some(redis) = redis {
+        checks["redis"] = json!(word(redis));
+    }
+    (status, Json(json!({"status": word(ok), "checks": checks})))
 }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod extract;
 pub mod password;
 pub mod policy;
+pub mod recovery;
 pub mod roles;
 pub mod routes;
 pub mod service;

@@ -2,11 +2,13 @@
 
 use axum::{
     body::Bytes,
-    extract::State,
+    extract::{ConnectInfo, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use chrono::{DateTime, Utc};
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Duration, Utc};
 use cookie::{Cookie, SameSite};
 use entity::users;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
@@ -17,6 +19,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     extract::CurrentUser,
     password, policy,
+    recovery::{self, Purpose, VERIFY_TTL_HOURS},
     roles::Role,
     service::{UserOut, normalize_email},
     tokens::{self, ACCESS_TTL_SECS, REFRESH_TTL_DAYS},
@@ -30,6 +33,7 @@ use crate::{
         envelope::{Envelope, ErrorEnvelope},
         extract::optional_json,
     },
+    limits::client_ip,
 };
 
 pub const REFRESH_COOKIE: &str = "curtain_refresh";
@@ -108,6 +112,7 @@ async fn register(
     }
     let hash = password::hash(body.password).await?;
     let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
     let inserted = users::ActiveModel {
         email: Set(email),
         password_hash: Set(hash),
@@ -121,7 +126,7 @@ async fn register(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await;
     // Two registrations racing for one email: the unique index decides, the loser gets 409.
     let user = match inserted {
@@ -131,6 +136,10 @@ async fn register(
         }
         Err(err) => return Err(err.into()),
     };
+    let token =
+        recovery::issue(&txn, user.id, Purpose::EmailVerify, Duration::hours(VERIFY_TTL_HOURS), now).await?;
+    txn.commit().await?;
+    recovery::send_after_commit(&state, recovery::verification_email(&state, &user, &token)).await;
     Ok(ApiResponse::created(UserOut::from(user)).into_response())
 }
 
@@ -148,8 +157,17 @@ async fn find_by_email(state: &AppState, email: &str) -> AppResult<Option<users:
 /// Signs in with email and password; answers tokens and sets the refresh cookie.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, body = Envelope<Session>), (status = 401, description = "`invalid_credentials`", body = ErrorEnvelope)))]
-async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>) -> AppResult<Response> {
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> AppResult<Response> {
     let email = normalize_email(&body.email);
+    let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies).to_string();
+    let limits = &state.limits;
+    limits.check("login-account", &email, limits.settings.login_account).await?;
+    limits.check("login-ip", &ip, limits.settings.login_ip).await?;
     let user = find_by_email(&state, &email).await?.filter(|u| u.is_active && u.deleted_at.is_none());
     // Verify against a fixed hash when there is no such user, so timing does not reveal accounts.
     let stored = match &user {
@@ -159,8 +177,13 @@ async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>)
     let matches = password::verify(body.password, stored).await?;
     let user = match (user, matches) {
         (Some(user), true) => user,
-        _ => return Err(AppError::Credentials),
+        _ => {
+            limits.hit("login-account", &email, limits.settings.login_account).await.ok();
+            limits.hit("login-ip", &ip, limits.settings.login_ip).await.ok();
+            return Err(AppError::Credentials);
+        }
     };
+    limits.reset("login-account", &email, limits.settings.login_account).await?;
     let now = state.clock.now();
     let mut active = user.clone().into_active_model();
     active.last_login_at = Set(Some(now));

@@ -342,3 +342,104 @@ async fn security_headers_and_cors_for_configured_origins_only() {
     let res = https.get("/api/events").await;
     assert!(res.headers.get("strict-transport-security").is_some());
 }
+
+#[tokio::test]
+async fn the_welcome_mail_verifies_the_email_once() {
+    let app = TestApp::spawn().await;
+    let session = app.customer("v@example.com").await;
+    assert_eq!(session["user"]["email_verified"], false);
+    let mails = app.mails();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("Subject: Welcome to Curtain"), "{}", mails[0]);
+    let token = app.mailed_token("v@example.com", "/verify-email");
+    let res = app.post("/api/auth/verify-email", &json!({"token": token}), None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.data()["email_verified"], true);
+    let again = app.post("/api/auth/verify-email", &json!({"token": token}), None).await;
+    assert_eq!(again.status, 400);
+    assert_eq!(again.error_fields(), ["token"]);
+    let bogus = app.post("/api/auth/verify-email", &json!({"token": "bogus"}), None).await;
+    assert_eq!(bogus.error_fields(), ["token"]);
+}
+
+#[tokio::test]
+async fn a_verification_link_expires_after_48_hours() {
+    let app = TestApp::spawn().await;
+    app.customer("late@example.com").await;
+    let token = app.mailed_token("late@example.com", "/verify-email");
+    app.clock.advance(Duration::hours(48));
+    let res = app.post("/api/auth/verify-email", &json!({"token": token}), None).await;
+    assert_eq!(res.error_fields(), ["token"]);
+}
+
+#[tokio::test]
+async fn password_reset_by_email_is_single_use_and_ends_sessions() {
+    let app = TestApp::spawn().await;
+    let session = app.customer("forgot@example.com").await;
+    // Unknown accounts get the same answer and no mail.
+    let unknown =
+        app.post("/api/auth/password-reset/request", &json!({"email": "nobody@example.com"}), None).await;
+    assert_eq!(unknown.status, 202);
+    let res =
+        app.post("/api/auth/password-reset/request", &json!({"email": "FORGOT@example.com"}), None).await;
+    assert_eq!(res.status, 202);
+    assert_eq!(app.mails().len(), 2, "welcome + reset only");
+    let token = app.mailed_token("forgot@example.com", "/reset-password");
+
+    let weak = app
+        .post("/api/auth/password-reset/confirm", &json!({"token": token, "new_password": "123456789"}), None)
+        .await;
+    assert_eq!(weak.error_fields(), ["new_password"]);
+    let ok = app
+        .post(
+            "/api/auth/password-reset/confirm",
+            &json!({"token": token, "new_password": "a-fresh-start-77"}),
+            None,
+        )
+        .await;
+    assert_eq!(ok.status, 204, "{}", ok.text);
+    let reused = app
+        .post(
+            "/api/auth/password-reset/confirm",
+            &json!({"token": token, "new_password": "another-start-78"}),
+            None,
+        )
+        .await;
+    assert_eq!(reused.error_fields(), ["token"]);
+
+    assert_eq!(app.get_as("/api/auth/me", &token_of(&session)).await.status, 401, "old sessions end");
+    let fresh = app.login("forgot@example.com", "a-fresh-start-77").await;
+    assert_eq!(fresh["user"]["email_verified"], true);
+}
+
+#[tokio::test]
+async fn only_the_newest_reset_link_works_and_only_for_an_hour() {
+    let app = TestApp::spawn().await;
+    app.customer("twice@example.com").await;
+    app.post("/api/auth/password-reset/request", &json!({"email": "twice@example.com"}), None).await;
+    let first = app.mailed_token("twice@example.com", "/reset-password");
+    app.post("/api/auth/password-reset/request", &json!({"email": "twice@example.com"}), None).await;
+    let second = app.mailed_token("twice@example.com", "/reset-password");
+    assert_ne!(first, second);
+    let old = app
+        .post(
+            "/api/auth/password-reset/confirm",
+            &json!({"token": first, "new_password": "a-fresh-start-77"}),
+            None,
+        )
+        .await;
+    assert_eq!(old.error_fields(), ["token"]);
+    app.clock.advance(Duration::minutes(61));
+    let late = app
+        .post(
+            "/api/auth/password-reset/confirm",
+            &json!({"token": second, "new_password": "a-fresh-start-77"}),
+            None,
+        )
+        .await;
+    assert_eq!(late.error_fields(), ["token"]);
+}
+
+fn token_of(session: &Value) -> String {
+    token(session, "access_token")
+}

@@ -330,3 +330,76 @@ pub async fn drop_postgres_database(admin: &str, url: &str) {
     run_sql(&mut conn, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
     let _ = conn.close().await;
 }
+
+/// Redis for the tests of the scaled-out seams: `TEST_REDIS_URL`, or a server answering on
+/// 127.0.0.1:6379. `CURTAIN_REQUIRE_REDIS=1` (set by CI) makes its absence a failure.
+pub fn redis_url() -> Option<String> {
+    let url = std::env::var("TEST_REDIS_URL").ok().or_else(|| {
+        std::net::TcpStream::connect_timeout(
+            &"127.0.0.1:6379".parse().unwrap(),
+            std::time::Duration::from_millis(300),
+        )
+        .ok()
+        .map(|_| "redis://127.0.0.1:6379".to_owned())
+    });
+    if url.is_none() && std::env::var("CURTAIN_REQUIRE_REDIS").as_deref() == Ok("1") {
+        panic!("CURTAIN_REQUIRE_REDIS=1 but no Redis is reachable");
+    }
+    url
+}
+
+/// The backends a test of a shared-state seam runs against: in-process always, Redis when
+/// available. Each Redis run gets its own key prefix.
+pub fn backends() -> Vec<Option<(String, String)>> {
+    let mut out = vec![None];
+    if let Some(url) = redis_url() {
+        out.push(Some((url, format!("curtain-test-{}:", uuid_like()))));
+    }
+    out
+}
+
+impl TestBuilder {
+    /// Points the app at Redis (or leaves it in-process for `None`).
+    pub fn backend(self, backend: &Option<(String, String)>) -> Self {
+        match backend {
+            Some((url, prefix)) => self.env("REDIS_URL", url).env("CURTAIN_REDIS_PREFIX", prefix),
+            None => self,
+        }
+    }
+}
+
+impl TestApp {
+    /// Every message the file mailer wrote, decoded enough to read links (quoted-printable soft
+    /// breaks removed, `=3D` back to `=`), oldest first.
+    pub fn mails(&self) -> Vec<String> {
+        let dir = self.state.config.data_dir.join("mail");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .map(|p| std::fs::read_to_string(p).unwrap().replace("=\r\n", "").replace("=3D", "="))
+            .collect()
+    }
+
+    /// The token of the last link to `path` mailed to `to`.
+    pub fn mailed_token(&self, to: &str, path: &str) -> String {
+        let needle = format!("{path}?token=");
+        self.mails()
+            .iter()
+            .rev()
+            .filter(|m| m.contains(&format!("To: {to}")))
+            .find_map(|m| {
+                let start = m.find(&needle)? + needle.len();
+                Some(
+                    m[start..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                        .collect(),
+                )
+            })
+            .unwrap_or_else(|| panic!("no {path} link mailed to {to}"))
+    }
+}

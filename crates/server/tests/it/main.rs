@@ -12,5 +12,6 @@ mod cli;
 mod envelope;
 mod events;
 mod health;
+mod limits;
 mod openapi;
 mod venues;

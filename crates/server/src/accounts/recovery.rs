@@ -1,0 +1,247 @@
+//! Email verification and password reset: single-use, expiring tokens sent by email.
+
+use axum::{extract::State, http::StatusCode, response::IntoResponse};
+use chrono::{DateTime, Duration, Utc};
+use entity::{user_tokens, users};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, sea_query::Expr,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    password, policy,
+    service::{UserOut, normalize_email},
+    tokens::{self, hash_token, random_token},
+};
+use crate::{
+    app::AppState,
+    db,
+    error::{AppError, AppResult},
+    http::{
+        ApiJson, ApiResponse,
+        envelope::{Envelope, ErrorEnvelope},
+    },
+    mail::{Email, html_escape},
+};
+
+pub const VERIFY_TTL_HOURS: i64 = 48;
+pub const RESET_TTL_MINUTES: i64 = 60;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    EmailVerify,
+    PasswordReset,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::EmailVerify => "email_verify",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(verify_email))
+        .routes(routes!(request_reset))
+        .routes(routes!(confirm_reset))
+}
+
+/// Stores a new single-use token for `user_id` and returns it in the clear (only its hash is kept).
+pub async fn issue<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    purpose: Purpose,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    let token = random_token(32);
+    user_tokens::ActiveModel {
+        user_id: Set(user_id),
+        purpose: Set(purpose.as_str().to_owned()),
+        token_hash: Set(hash_token(&token)),
+        expires_at: Set(now + ttl),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Spends a token: returns its user when it exists, has this purpose, has not expired and was not
+/// used (a conditional update, so two concurrent uses cannot both succeed).
+async fn consume<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    let invalid = || AppError::invalid("token", "is invalid, used or expired; ask for a new link");
+    let row = user_tokens::Entity::find()
+        .filter(user_tokens::Column::TokenHash.eq(hash_token(token)))
+        .filter(user_tokens::Column::Purpose.eq(purpose.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
+    if row.expires_at <= now {
+        return Err(invalid());
+    }
+    let spent = user_tokens::Entity::update_many()
+        .col_expr(user_tokens::Column::UsedAt, Expr::val(now))
+        .col_expr(user_tokens::Column::UpdatedAt, Expr::val(now))
+        .filter(user_tokens::Column::Id.eq(row.id))
+        .filter(user_tokens::Column::UsedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    if spent != 1 {
+        return Err(invalid());
+    }
+    Ok(row.user_id)
+}
+
+/// The verification email sent at registration.
+pub fn verification_email(state: &AppState, user: &users::Model, token: &str) -> Email {
+    let link = format!("{}/verify-email?token={token}", state.config.public_base_url);
+    let name = user.full_name.clone();
+    Email {
+        to: user.email.clone(),
+        subject: "Welcome to Curtain — please confirm your email".into(),
+        text: format!(
+            "Hello {name},\n\nWelcome to Curtain. Please confirm your email address by opening this link:\n\n{link}\n\nThe link works for {VERIFY_TTL_HOURS} hours. If you did not create an account, ignore this message.\n"
+        ),
+        html: format!(
+            "<p>Hello {},</p><p>Welcome to Curtain. Please confirm your email address:</p><p><a href=\"{link}\">Confirm my email</a></p><p>The link works for {VERIFY_TTL_HOURS} hours. If you did not create an account, ignore this message.</p>",
+            html_escape(&name)
+        ),
+    }
+}
+
+fn reset_email(state: &AppState, user: &users::Model, token: &str) -> Email {
+    let link = format!("{}/reset-password?token={token}", state.config.public_base_url);
+    Email {
+        to: user.email.clone(),
+        subject: "Reset your Curtain password".into(),
+        text: format!(
+            "Hello {},\n\nSomeone (hopefully you) asked to reset your Curtain password. Choose a new one here:\n\n{link}\n\nThe link works for {RESET_TTL_MINUTES} minutes and only once. If you did not ask, ignore this message: your password stays as it is.\n",
+            user.full_name
+        ),
+        html: format!(
+            "<p>Hello {},</p><p>Someone (hopefully you) asked to reset your Curtain password.</p><p><a href=\"{link}\">Choose a new password</a></p><p>The link works for {RESET_TTL_MINUTES} minutes and only once. If you did not ask, ignore this message: your password stays as it is.</p>",
+            html_escape(&user.full_name)
+        ),
+    }
+}
+
+/// Sends after the transaction committed; a failure is logged (the outbox will make it durable).
+pub async fn send_after_commit(state: &AppState, email: Email) {
+    if let Err(err) = state.mailer.send(&email).await {
+        tracing::error!(error = ?err, to = %email.to, "sending mail failed");
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenBody {
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetRequestBody {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetConfirmBody {
+    pub token: String,
+    pub new_password: String,
+}
+
+/// Confirms the email address with the token from the welcome email.
+#[utoipa::path(post, path = "/api/auth/verify-email", tag = "auth", request_body = TokenBody,
+    responses((status = 200, body = Envelope<UserOut>), (status = 400, description = "`validation_failed` on `token`", body = ErrorEnvelope)))]
+async fn verify_email(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> AppResult<ApiResponse<UserOut>> {
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let user_id = consume(&txn, &body.token, Purpose::EmailVerify, now).await?;
+    let user = users::Entity::find_by_id(user_id).one(&txn).await?.ok_or(AppError::NotFound)?;
+    let mut active = user.into_active_model();
+    active.email_verified = Set(true);
+    active.updated_at = Set(now);
+    let user = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(ApiResponse::ok(user.into()))
+}
+
+/// Sends a reset link if the account exists. Always 202, so the answer reveals no accounts.
+#[utoipa::path(post, path = "/api/auth/password-reset/request", tag = "auth", request_body = ResetRequestBody,
+    responses((status = 202, description = "Accepted, whether or not the account exists")))]
+async fn request_reset(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ResetRequestBody>,
+) -> AppResult<StatusCode> {
+    let email = normalize_email(&body.email);
+    if policy::email(&email).is_some() {
+        return Err(AppError::invalid("email", "is not a valid email address"));
+    }
+    let user = users::Entity::find()
+        .filter(users::Column::Email.eq(&email))
+        .one(&state.db)
+        .await?
+        .filter(|u| u.is_active && u.deleted_at.is_none());
+    if let Some(user) = user {
+        let now = state.clock.now();
+        let txn = db::begin_write(&state.db).await?;
+        // Only the newest link works.
+        user_tokens::Entity::update_many()
+            .col_expr(user_tokens::Column::UsedAt, Expr::val(now))
+            .filter(user_tokens::Column::UserId.eq(user.id))
+            .filter(user_tokens::Column::Purpose.eq(Purpose::PasswordReset.as_str()))
+            .filter(user_tokens::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        let token =
+            issue(&txn, user.id, Purpose::PasswordReset, Duration::minutes(RESET_TTL_MINUTES), now).await?;
+        txn.commit().await?;
+        send_after_commit(&state, reset_email(&state, &user, &token)).await;
+    }
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Sets a new password with the token from the reset email; every session of the account ends.
+#[utoipa::path(post, path = "/api/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirmBody,
+    responses((status = 204), (status = 400, body = ErrorEnvelope)))]
+async fn confirm_reset(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ResetConfirmBody>,
+) -> AppResult<impl IntoResponse> {
+    let now = state.clock.now();
+    let hash = password::hash(body.new_password.clone()).await?;
+    let txn = db::begin_write(&state.db).await?;
+    let user_id = consume(&txn, &body.token, Purpose::PasswordReset, now).await?;
+    let user = users::Entity::find_by_id(user_id).one(&txn).await?.ok_or(AppError::NotFound)?;
+    if let Some(err) = policy::password("new_password", &body.new_password, &user.email) {
+        // Dropping the transaction rolls back: the token stays usable for a better password.
+        return Err(AppError::Validation(vec![err]));
+    }
+    let version = user.token_version + 1;
+    let mut active = user.into_active_model();
+    active.password_hash = Set(hash);
+    active.token_version = Set(version);
+    // Whoever reads the mailbox owns the address.
+    active.email_verified = Set(true);
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    tokens::revoke_all_for_user(&txn, user_id, now).await?;
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,241 @@
+//! Rate limits (SPEC §9): fixed windows counted in-process, or in Redis when `REDIS_URL` is set so
+//! every instance shares them. Windows are numbered from the injectable clock, so tests cross a
+//! boundary by moving time, not by sleeping.
+
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, header::AUTHORIZATION},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use fred::prelude::KeysInterface;
+
+use crate::{app::AppState, clock::Clock, error::AppError, redis::Redis};
+
+/// At most `max` events per `window_secs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    pub max: u64,
+    pub window_secs: i64,
+}
+
+/// Every figure of SPEC §9, each configurable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimitSettings {
+    pub anonymous: Limit,
+    pub authenticated: Limit,
+    pub booking: Limit,
+    pub login_account: Limit,
+    pub login_ip: Limit,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            anonymous: Limit { max: 100, window_secs: 3600 },
+            authenticated: Limit { max: 1000, window_secs: 3600 },
+            booking: Limit { max: 10, window_secs: 60 },
+            login_account: Limit { max: 5, window_secs: 15 * 60 },
+            login_ip: Limit { max: 20, window_secs: 15 * 60 },
+        }
+    }
+}
+
+enum Store {
+    Memory(Mutex<HashMap<String, (i64, u64)>>),
+    Redis { client: Redis, prefix: String },
+}
+
+pub struct Limiter {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    pub enabled: bool,
+    pub settings: LimitSettings,
+}
+
+/// Entries kept in memory before stale windows are swept.
+const MEMORY_SWEEP_AT: usize = 50_000;
+
+impl Limiter {
+    pub fn new(
+        redis: Option<(Redis, String)>,
+        clock: Arc<dyn Clock>,
+        enabled: bool,
+        settings: LimitSettings,
+    ) -> Self {
+        let store = match redis {
+            Some((client, prefix)) => Store::Redis { client, prefix: format!("{prefix}rl:") },
+            None => Store::Memory(Mutex::new(HashMap::new())),
+        };
+        Self { store, clock, enabled, settings }
+    }
+
+    fn window(&self, limit: Limit) -> (i64, u64) {
+        let now = self.clock.now().timestamp();
+        let index = now.div_euclid(limit.window_secs);
+        let retry_after = ((index + 1) * limit.window_secs - now).max(1) as u64;
+        (index, retry_after)
+    }
+
+    /// Counts one event for `subject` and refuses it if the window is full.
+    pub async fn hit(&self, bucket: &str, subject: &str, limit: Limit) -> Result<(), AppError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let (index, retry_after) = self.window(limit);
+        let count = self.increment(bucket, subject, index, limit).await?;
+        if count > limit.max { Err(AppError::RateLimited { retry_after_secs: retry_after }) } else { Ok(()) }
+    }
+
+    /// Refuses when the window is already full, without counting (failed-login checks).
+    pub async fn check(&self, bucket: &str, subject: &str, limit: Limit) -> Result<(), AppError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let (index, retry_after) = self.window(limit);
+        let count = self.current(bucket, subject, index).await?;
+        if count >= limit.max { Err(AppError::RateLimited { retry_after_secs: retry_after }) } else { Ok(()) }
+    }
+
+    /// Forgets a subject's count (a successful login clears its failures).
+    pub async fn reset(&self, bucket: &str, subject: &str, limit: Limit) -> Result<(), AppError> {
+        let (index, _) = self.window(limit);
+        match &self.store {
+            Store::Memory(map) => {
+                map.lock().unwrap_or_else(|e| e.into_inner()).remove(&format!("{bucket}:{subject}"));
+            }
+            Store::Redis { client, prefix } => {
+                client
+                    .del::<(), _>(format!("{prefix}{bucket}:{subject}:{index}"))
+                    .await
+                    .map_err(redis_error)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn increment(
+        &self,
+        bucket: &str,
+        subject: &str,
+        index: i64,
+        limit: Limit,
+    ) -> Result<u64, AppError> {
+        match &self.store {
+            Store::Memory(map) => {
+                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                if map.len() >= MEMORY_SWEEP_AT {
+                    let now = self.clock.now().timestamp();
+                    // Anything from a window older than the longest configured one is stale.
+                    let oldest = now.div_euclid(3600) - 1;
+                    map.retain(|_, (i, _)| *i >= oldest);
+                }
+                let entry = map.entry(format!("{bucket}:{subject}")).or_insert((index, 0));
+                if entry.0 != index {
+                    *entry = (index, 0);
+                }
+                entry.1 += 1;
+                Ok(entry.1)
+            }
+            Store::Redis { client, prefix } => {
+                let key = format!("{prefix}{bucket}:{subject}:{index}");
+                let count: i64 = client.incr(&key).await.map_err(redis_error)?;
+                if count == 1 {
+                    client.expire::<(), _>(&key, limit.window_secs + 5, None).await.map_err(redis_error)?;
+                }
+                Ok(count.max(0) as u64)
+            }
+        }
+    }
+
+    async fn current(&self, bucket: &str, subject: &str, index: i64) -> Result<u64, AppError> {
+        match &self.store {
+            Store::Memory(map) => {
+                let map = map.lock().unwrap_or_else(|e| e.into_inner());
+                Ok(map
+                    .get(&format!("{bucket}:{subject}"))
+                    .filter(|(i, _)| *i == index)
+                    .map_or(0, |(_, n)| *n))
+            }
+            Store::Redis { client, prefix } => {
+                let count: Option<i64> =
+                    client.get(format!("{prefix}{bucket}:{subject}:{index}")).await.map_err(redis_error)?;
+                Ok(count.unwrap_or(0).max(0) as u64)
+            }
+        }
+    }
+}
+
+fn redis_error(err: fred::error::Error) -> AppError {
+    AppError::Unavailable(format!("rate-limit store: {err}"))
+}
+
+/// The client's address: the socket peer, or — only when the peer is a trusted proxy — the
+/// nearest untrusted address of `X-Forwarded-For`.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|ip| ip.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
+}
+
+/// Per-request limit on `/api/`: per user when a valid token is presented, else per IP. VNPAY's
+/// callbacks are exempt (the gateway must always get through).
+pub async fn limit_requests(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if !state.limits.enabled || !path.starts_with("/api/") || path.starts_with("/api/payments/vnpay/") {
+        return next.run(request).await;
+    }
+    let user = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|token| state.jwt.verify(token.trim(), state.clock.now()).ok());
+    let settings = state.limits.settings;
+    let verdict = match user {
+        Some(claims) => state.limits.hit("user", &claims.sub, settings.authenticated).await,
+        None => {
+            let ip = client_ip(peer.ip(), request.headers(), &state.config.trusted_proxies);
+            state.limits.hit("ip", &ip.to_string(), settings.anonymous).await
+        }
+    };
+    match verdict {
+        Ok(()) => next.run(request).await,
+        Err(err) => err.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "203.0.113.9, 198.51.100.7, 10.0.0.2".parse().unwrap());
+        assert_eq!(client_ip(proxy, &headers, &[proxy]), "198.51.100.7".parse::<IpAddr>().unwrap());
+        let stranger: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(client_ip(stranger, &headers, &[proxy]), stranger);
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
+}
