@@ -151,6 +151,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::accounts::routes::router())
         .merge(crate::accounts::admin::router())
         .merge(crate::accounts::recovery::router())
+        .merge(crate::accounts::personal::router())
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod extract;
 pub mod password;
+pub mod personal;
 pub mod policy;
 pub mod recovery;
 pub mod roles;

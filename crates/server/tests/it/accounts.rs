@@ -443,3 +443,46 @@ async fn only_the_newest_reset_link_works_and_only_for_an_hour() {
 fn token_of(session: &Value) -> String {
     token(session, "access_token")
 }
+
+#[tokio::test]
+async fn the_export_holds_everything_about_me_and_no_secrets() {
+    let app = TestApp::spawn().await;
+    let session = app.customer("mine@example.com").await;
+    let res = app.get_as("/api/me/export", &token_of(&session)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let data = res.data();
+    assert_eq!(data["user"]["email"], "mine@example.com");
+    assert_eq!(data["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(data["bookings"], json!([]));
+    assert_eq!(data["payments"], json!([]));
+    assert!(!res.text.contains("argon2"), "no password hash");
+    assert!(!res.text.contains("token_hash"));
+    assert_eq!(app.get("/api/me/export").await.status, 401);
+}
+
+#[tokio::test]
+async fn deleting_my_account_anonymizes_it_and_ends_every_session() {
+    let app = TestApp::spawn().await;
+    let session = app.customer("gone@example.com").await;
+    let other_device = app.login("gone@example.com", PASSWORD).await;
+    let res = app.send(Method::DELETE, "/api/me", None, Some(&token_of(&session))).await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert_eq!(app.get_as("/api/auth/me", &token_of(&session)).await.status, 401);
+    assert_eq!(app.get_as("/api/auth/me", &token_of(&other_device)).await.status, 401);
+    let refresh = app
+        .post("/api/auth/refresh", &json!({"refresh_token": token(&other_device, "refresh_token")}), None)
+        .await;
+    assert_eq!(refresh.status, 401);
+    let login =
+        app.post("/api/auth/login", &json!({"email": "gone@example.com", "password": PASSWORD}), None).await;
+    assert_eq!(login.status, 401);
+
+    let id = session["user"]["id"].as_i64().unwrap();
+    let row =
+        users::Entity::find_by_id(id).one(app.db()).await.unwrap().expect("the row stays for sales records");
+    assert_eq!(row.email, format!("deleted-{id}@deleted.invalid"));
+    assert_eq!(row.full_name, "Deleted user");
+    assert!(row.phone.is_none() && !row.is_active && row.deleted_at.is_some());
+    // The address is free again.
+    app.customer("gone@example.com").await;
+}
