@@ -152,6 +152,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::accounts::admin::router())
         .merge(crate::accounts::recovery::router())
         .merge(crate::accounts::personal::router())
+        .merge(crate::bookings::routes::router())
+        .merge(crate::inventory::blocking::router())
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod bookings;
 pub mod catalog;
 pub mod clock;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod http;
+pub mod inventory;
 pub mod limits;
 pub mod mail;
 pub mod openapi;
@@ -20,3 +22,4 @@ pub mod secrets;
 pub mod security;
 pub mod site;
 pub mod venues;
+pub mod worker;

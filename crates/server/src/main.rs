@@ -8,7 +8,7 @@ use curtain::{
     app::{self, AppState},
     clock::SystemClock,
     config::{Config, DemoMode, LogFormat},
-    db, demo,
+    db, demo, worker,
 };
 
 #[derive(Parser)]
@@ -75,17 +75,28 @@ fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { no_worker } => {
-            if no_worker {
-                tracing::info!("background worker disabled in this process (--no-worker)");
-            }
             let state = AppState::start_default(config).await?;
-            app::run(state).await
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let worker = if no_worker {
+                tracing::info!("background worker disabled in this process (--no-worker)");
+                None
+            } else {
+                Some(tokio::spawn(worker::run(state.clone(), stopped)))
+            };
+            let served = app::run(state).await;
+            let _ = stop.send(true);
+            if let Some(worker) = worker {
+                let _ = worker.await;
+            }
+            served
         }
         Command::Worker => {
             let state = AppState::start_default(Config { demo: DemoMode::Off, ..config }).await?;
-            tracing::info!("worker started; no job kinds are registered yet, waiting for shutdown");
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let worker = tokio::spawn(worker::run(state, stopped));
             app::shutdown_signal().await;
-            drop(state);
+            let _ = stop.send(true);
+            let _ = worker.await;
             Ok(())
         }
         Command::Migrate => {

@@ -17,7 +17,8 @@ use utoipa::{
         (name = "events", description = "Performances, prices and seat maps"),
         (name = "catalog", description = "Categories and tags"),
         (name = "auth", description = "Accounts, sign-in and tokens"),
-        (name = "admin", description = "Users and roles (admin only)")
+        (name = "admin", description = "Users and roles (admin only)"),
+        (name = "bookings", description = "Seat holds, bookings and their history")
     ),
     modifiers(&BearerAuth)
 )]

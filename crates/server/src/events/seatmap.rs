@@ -77,9 +77,12 @@ pub async fn seat_map(db: &DatabaseConnection, event_id: i64, now: DateTime<Utc>
         .map(|p| (p.section_id, p.price))
         .collect();
 
+    let mut rows: Vec<(event_seats::Model, seats::Model)> =
+        rows.into_iter().filter_map(|(es, seat)| Some((es, seat?))).collect();
+    // Front row first, then left to right: the order a seat map is read in.
+    rows.sort_by_key(|(_, seat)| (seat.row_index, seat.position));
     let mut by_section: BTreeMap<i64, Vec<SeatMapSeat>> = BTreeMap::new();
     for (event_seat, seat) in rows {
-        let Some(seat) = seat else { continue };
         by_section.entry(event_seat.section_id).or_default().push(SeatMapSeat {
             id: seat.id,
             row: seat.row_label,
@@ -94,8 +97,7 @@ pub async fn seat_map(db: &DatabaseConnection, event_id: i64, now: DateTime<Utc>
     let sections = section_rows
         .into_iter()
         .filter_map(|s| {
-            let mut seats = by_section.remove(&s.id)?;
-            seats.sort_by(|a, b| (a.y, a.x).partial_cmp(&(b.y, b.x)).unwrap_or(std::cmp::Ordering::Equal));
+            let seats = by_section.remove(&s.id)?;
             Some(SeatMapSection {
                 available: seats.iter().filter(|seat| seat.status == "available").count() as u64,
                 price: prices.get(&s.id).copied(),

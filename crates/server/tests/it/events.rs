@@ -236,10 +236,3 @@ async fn an_expired_hold_shows_as_available_and_a_live_one_as_held() {
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }
-
-impl TestApp {
-    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
-        use curtain::clock::Clock;
-        self.clock.now()
-    }
-}

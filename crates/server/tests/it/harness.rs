@@ -127,6 +127,11 @@ impl TestApp {
     pub fn db(&self) -> &sea_orm::DatabaseConnection {
         &self.state.db
     }
+
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use curtain::clock::Clock;
+        self.clock.now()
+    }
 }
 
 impl TestBuilder {
@@ -401,5 +406,92 @@ impl TestApp {
                 )
             })
             .unwrap_or_else(|| panic!("no {path} link mailed to {to}"))
+    }
+}
+
+impl TestApp {
+    /// A user inserted directly with a token issued directly: for tests that need many buyers
+    /// (no password hashing). Returns (user id, access token).
+    pub async fn quick_user(&self, email: &str, role: curtain::accounts::roles::Role) -> (i64, String) {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        let now = self.clock_now();
+        let user = entity::users::ActiveModel {
+            email: Set(email.to_owned()),
+            password_hash: Set("!test".into()),
+            full_name: Set(format!("Buyer {email}")),
+            role: Set(role.as_str().to_owned()),
+            email_verified: Set(true),
+            is_active: Set(true),
+            token_version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await
+        .unwrap();
+        let (token, _) = self.state.jwt.issue(&user, role, now).unwrap();
+        (user.id, token)
+    }
+
+    /// The demo performances, soonest first: (event id, its seat ids in seat-map order).
+    pub async fn demo_event(&self, index: usize) -> (i64, Vec<i64>) {
+        let list = self.get("/api/events/").await;
+        let id = list.data()[index]["id"].as_i64().unwrap();
+        (id, self.seat_ids(id).await)
+    }
+
+    pub async fn seat_ids(&self, event_id: i64) -> Vec<i64> {
+        let map = self.get(&format!("/api/events/{event_id}/seats")).await;
+        map.data()["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["seats"].as_array().unwrap().iter().map(|seat| seat["id"].as_i64().unwrap()))
+            .collect()
+    }
+
+    /// Seat id → status as the public seat map shows it.
+    pub async fn seat_statuses(&self, event_id: i64) -> HashMap<i64, String> {
+        let map = self.get(&format!("/api/events/{event_id}/seats")).await;
+        map.data()["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["seats"].as_array().unwrap().iter())
+            .map(|seat| (seat["id"].as_i64().unwrap(), seat["status"].as_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    /// Another server instance on the same database (as behind a load balancer).
+    pub async fn second_instance(&self) -> TestApp {
+        let config = self.state.config.clone();
+        let clock = self.clock.clone();
+        let state = AppState::start(config, Arc::new(clock.clone())).await.expect("second instance");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let served = state.clone();
+        tokio::spawn(async move {
+            let _ = app::serve(listener, served, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            state,
+            clock,
+            client: reqwest::Client::builder().build().unwrap(),
+            _db: TestDb::borrowed(),
+            _shutdown: tx,
+        }
+    }
+}
+
+impl TestDb {
+    /// A handle that owns nothing: the first instance's database outlives it.
+    fn borrowed() -> Self {
+        Self { url: String::new(), dir: tempfile::tempdir().unwrap(), postgres: None }
     }
 }

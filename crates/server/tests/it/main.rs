@@ -7,6 +7,7 @@
 mod harness;
 
 mod accounts;
+mod bookings;
 mod catalog;
 mod cli;
 mod envelope;

@@ -1,0 +1,183 @@
+//! Booking routes.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    queries::{self, BookingFilter, BookingOut, HistoryOut},
+    service::{self, SeatRequest},
+    status::BookingStatus,
+};
+use crate::{
+    accounts::extract::CurrentUser,
+    app::AppState,
+    error::{AppError, AppResult},
+    http::{
+        ApiJson, ApiPath, ApiResponse, PageRequest, Params,
+        envelope::{Envelope, ErrorEnvelope},
+        extract::ApiQuery,
+    },
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_booking, list_bookings))
+        .routes(routes!(get_booking, modify_booking))
+        .routes(routes!(cancel_booking))
+        .routes(routes!(booking_history))
+}
+
+/// Either `seat_ids`, or `section_id` with `quantity` (best available).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBooking {
+    pub event_id: i64,
+    /// Seats picked on the map (1–10).
+    pub seat_ids: Option<Vec<i64>>,
+    /// Best available: the section…
+    pub section_id: Option<i64>,
+    /// …and how many adjacent seats (1–10).
+    pub quantity: Option<u32>,
+    /// Best available among wheelchair and companion seats.
+    pub accessible: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModifyBooking {
+    pub add_seat_ids: Option<Vec<i64>>,
+    pub remove_seat_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBooking {
+    pub reason: Option<String>,
+}
+
+/// Holds seats for 10 minutes (configurable) in a new pending booking. If any seat is taken,
+/// nothing is held and the answer lists the taken seats in `errors[0].seat_ids`.
+#[utoipa::path(post, path = "/api/bookings", tag = "bookings", request_body = CreateBooking, security(("bearer" = [])),
+    responses(
+        (status = 201, body = Envelope<BookingOut>),
+        (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "`seat_unavailable` (with `seat_ids`), `no_adjacent_seats`, `not_enough_seats`, `sales_closed`, `booking_limit`", body = ErrorEnvelope),
+        (status = 429, body = ErrorEnvelope)))]
+async fn create_booking(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<CreateBooking>,
+) -> AppResult<ApiResponse<BookingOut>> {
+    let request = match (body.seat_ids, body.section_id, body.quantity) {
+        (Some(ids), None, None) => SeatRequest::Explicit(ids),
+        (None, Some(section_id), Some(quantity)) => SeatRequest::Best {
+            section_id,
+            quantity: quantity as usize,
+            accessible: body.accessible.unwrap_or(false),
+        },
+        (None, Some(_), None) => return Err(AppError::invalid("quantity", "how many seats?")),
+        (None, None, _) => {
+            return Err(AppError::invalid("seat_ids", "give seat_ids, or section_id with quantity"));
+        }
+        _ => {
+            return Err(AppError::invalid("seat_ids", "give seat_ids or section_id with quantity, not both"));
+        }
+    };
+    Ok(ApiResponse::created(service::create(&state, &user, body.event_id, request).await?))
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Documents the query string; it is read through `Params`.
+pub struct BookingListQuery {
+    event: Option<i64>,
+    /// `pending`, `confirmed`, `completed`, `expired`, `cancelled`, `refunded`.
+    status: Option<String>,
+    /// Staff only: bookings of this user.
+    user: Option<i64>,
+    reference: Option<String>,
+    page: Option<u64>,
+    page_size: Option<u64>,
+}
+
+/// The caller's bookings, newest first; staff see everyone's.
+#[utoipa::path(get, path = "/api/bookings", tag = "bookings", params(BookingListQuery), security(("bearer" = [])),
+    responses((status = 200, body = Envelope<Vec<BookingOut>>), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+async fn list_bookings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(raw): ApiQuery<HashMap<String, String>>,
+) -> AppResult<ApiResponse<Vec<BookingOut>>> {
+    let mut params = Params::new(raw);
+    let statuses: Vec<&str> = BookingStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let filter = BookingFilter {
+        event: params.id("event"),
+        status: params.choice("status", &statuses),
+        user: params.id("user"),
+        reference: params.string("reference", 20),
+        page: PageRequest::read(&mut params),
+    };
+    params.finish()?;
+    Ok(ApiResponse::<BookingOut>::page(queries::list(&state.db, &user, &filter).await?))
+}
+
+/// One booking (its owner or staff; anyone else gets 404).
+#[utoipa::path(get, path = "/api/bookings/{id}", tag = "bookings", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Envelope<BookingOut>), (status = 404, body = ErrorEnvelope)))]
+async fn get_booking(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<ApiResponse<BookingOut>> {
+    let booking = queries::visible(&state.db, &user, id).await?;
+    Ok(ApiResponse::ok(queries::one(&state.db, booking).await?))
+}
+
+/// Adds or releases seats of a pending booking; the other seats stay held.
+#[utoipa::path(patch, path = "/api/bookings/{id}", tag = "bookings", params(("id" = i64, Path)), request_body = ModifyBooking,
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<BookingOut>), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "`seat_unavailable`, `hold_expired`, `invalid_transition`", body = ErrorEnvelope)))]
+async fn modify_booking(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ModifyBooking>,
+) -> AppResult<ApiResponse<BookingOut>> {
+    let add = body.add_seat_ids.unwrap_or_default();
+    let remove = body.remove_seat_ids.unwrap_or_default();
+    Ok(ApiResponse::ok(service::modify(&state, &user, id, add, remove).await?))
+}
+
+/// Cancels a pending booking and frees its seats at once.
+#[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body = CancelBooking,
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<BookingOut>), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "`invalid_transition`", body = ErrorEnvelope)))]
+async fn cancel_booking(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    body: axum::body::Bytes,
+) -> AppResult<ApiResponse<BookingOut>> {
+    let body: CancelBooking = crate::http::extract::optional_json(&body)?.unwrap_or_default();
+    Ok(ApiResponse::ok(service::cancel(&state, &user, id, body.reason).await?))
+}
+
+/// Every status change of the booking, oldest first.
+#[utoipa::path(get, path = "/api/bookings/{id}/history", tag = "bookings", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Envelope<Vec<HistoryOut>>), (status = 404, body = ErrorEnvelope)))]
+async fn booking_history(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<ApiResponse<Vec<HistoryOut>>> {
+    let booking = queries::visible(&state.db, &user, id).await?;
+    Ok(ApiResponse::ok(queries::history(&state.db, booking.id).await?))
+}
