@@ -24,6 +24,7 @@ pub mod refunds;
 pub mod reviews;
 pub mod revoked_access_tokens;
 pub mod seats;
+pub mod sent_mails;
 pub mod sections;
 pub mod tags;
 pub mod tickets;

@@ -22,6 +22,8 @@ pub struct Model {
     /// Set when the account is anonymized.
     pub deleted_at: Option<DateTimeUtc>,
     pub last_login_at: Option<DateTimeUtc>,
+    /// Language of the user's emails: `en` or `vi`.
+    pub locale: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -154,6 +154,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::accounts::personal::router())
         .merge(crate::bookings::routes::router())
         .merge(crate::inventory::blocking::router())
+        .merge(crate::jobs::routes::router())
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

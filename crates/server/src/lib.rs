@@ -14,6 +14,7 @@ pub mod events;
 pub mod health;
 pub mod http;
 pub mod inventory;
+pub mod jobs;
 pub mod limits;
 pub mod mail;
 pub mod openapi;

@@ -8,6 +8,7 @@ use sea_orm::{
     QueryFilter, sea_query::Expr,
 };
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -24,7 +25,8 @@ use crate::{
         ApiJson, ApiResponse,
         envelope::{Envelope, ErrorEnvelope},
     },
-    mail::{Email, html_escape},
+    jobs::email::{self, EmailJob},
+    mail::templates::{Locale, Template},
 };
 
 pub const VERIFY_TTL_HOURS: i64 = 48;
@@ -107,43 +109,30 @@ async fn consume<C: ConnectionTrait>(
     Ok(row.user_id)
 }
 
-/// The verification email sent at registration.
-pub fn verification_email(state: &AppState, user: &users::Model, token: &str) -> Email {
-    let link = format!("{}/verify-email?token={token}", state.config.public_base_url);
-    let name = user.full_name.clone();
-    Email {
+/// The welcome email with the verification link, queued in the registration's transaction.
+pub fn verification_email(state: &AppState, user: &users::Model, token: &str) -> EmailJob {
+    EmailJob {
+        template: Template::Welcome,
+        locale: Locale::parse(&user.locale),
         to: user.email.clone(),
-        subject: "Welcome to Curtain — please confirm your email".into(),
-        text: format!(
-            "Hello {name},\n\nWelcome to Curtain. Please confirm your email address by opening this link:\n\n{link}\n\nThe link works for {VERIFY_TTL_HOURS} hours. If you did not create an account, ignore this message.\n"
-        ),
-        html: format!(
-            "<p>Hello {},</p><p>Welcome to Curtain. Please confirm your email address:</p><p><a href=\"{link}\">Confirm my email</a></p><p>The link works for {VERIFY_TTL_HOURS} hours. If you did not create an account, ignore this message.</p>",
-            html_escape(&name)
-        ),
+        data: json!({
+            "name": user.full_name,
+            "link": format!("{}/verify-email?token={token}", state.config.public_base_url),
+            "hours": VERIFY_TTL_HOURS,
+        }),
     }
 }
 
-fn reset_email(state: &AppState, user: &users::Model, token: &str) -> Email {
-    let link = format!("{}/reset-password?token={token}", state.config.public_base_url);
-    Email {
+fn reset_email(state: &AppState, user: &users::Model, token: &str) -> EmailJob {
+    EmailJob {
+        template: Template::PasswordReset,
+        locale: Locale::parse(&user.locale),
         to: user.email.clone(),
-        subject: "Reset your Curtain password".into(),
-        text: format!(
-            "Hello {},\n\nSomeone (hopefully you) asked to reset your Curtain password. Choose a new one here:\n\n{link}\n\nThe link works for {RESET_TTL_MINUTES} minutes and only once. If you did not ask, ignore this message: your password stays as it is.\n",
-            user.full_name
-        ),
-        html: format!(
-            "<p>Hello {},</p><p>Someone (hopefully you) asked to reset your Curtain password.</p><p><a href=\"{link}\">Choose a new password</a></p><p>The link works for {RESET_TTL_MINUTES} minutes and only once. If you did not ask, ignore this message: your password stays as it is.</p>",
-            html_escape(&user.full_name)
-        ),
-    }
-}
-
-/// Sends after the transaction committed; a failure is logged (the outbox will make it durable).
-pub async fn send_after_commit(state: &AppState, email: Email) {
-    if let Err(err) = state.mailer.send(&email).await {
-        tracing::error!(error = ?err, to = %email.to, "sending mail failed");
+        data: json!({
+            "name": user.full_name,
+            "link": format!("{}/reset-password?token={token}", state.config.public_base_url),
+            "minutes": RESET_TTL_MINUTES,
+        }),
     }
 }
 
@@ -211,8 +200,8 @@ async fn request_reset(
             .await?;
         let token =
             issue(&txn, user.id, Purpose::PasswordReset, Duration::minutes(RESET_TTL_MINUTES), now).await?;
+        email::enqueue(&txn, &reset_email(&state, &user, &token), now).await?;
         txn.commit().await?;
-        send_after_commit(&state, reset_email(&state, &user, &token)).await;
     }
     Ok(StatusCode::ACCEPTED)
 }

@@ -27,6 +27,7 @@ use super::{
 use crate::{
     app::AppState,
     db,
+    mail::templates::Locale,
     error::{AppError, AppResult, ErrorItem},
     http::{
         ApiJson, ApiResponse,
@@ -54,6 +55,8 @@ pub struct RegisterBody {
     pub password: String,
     pub full_name: String,
     pub phone: Option<String>,
+    /// Language of emails: `en` (default) or `vi`.
+    pub locale: Option<Locale>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -118,6 +121,7 @@ async fn register(
         password_hash: Set(hash),
         full_name: Set(body.full_name.trim().to_owned()),
         phone: Set(phone),
+        locale: Set(body.locale.unwrap_or_default().as_str().to_owned()),
         role: Set(Role::Customer.as_str().to_owned()),
         email_verified: Set(false),
         is_active: Set(true),
@@ -138,8 +142,8 @@ async fn register(
     };
     let token =
         recovery::issue(&txn, user.id, Purpose::EmailVerify, Duration::hours(VERIFY_TTL_HOURS), now).await?;
+    crate::jobs::email::enqueue(&txn, &recovery::verification_email(&state, &user, &token), now).await?;
     txn.commit().await?;
-    recovery::send_after_commit(&state, recovery::verification_email(&state, &user, &token)).await;
     Ok(ApiResponse::created(UserOut::from(user)).into_response())
 }
 

@@ -59,6 +59,7 @@ pub async fn upsert_with_role(
                 email_verified: Set(true),
                 is_active: Set(true),
                 token_version: Set(0),
+                locale: Set("en".into()),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -93,6 +94,8 @@ pub struct UserOut {
     pub role: Role,
     pub email_verified: bool,
     pub is_active: bool,
+    /// Language of emails: `en` or `vi`.
+    pub locale: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -106,6 +109,7 @@ impl From<users::Model> for UserOut {
             phone: u.phone,
             email_verified: u.email_verified,
             is_active: u.is_active,
+            locale: u.locale,
             created_at: u.created_at,
         }
     }

@@ -233,6 +233,7 @@ mod tests {
             token_version: 3,
             deleted_at: None,
             last_login_at: None,
+            locale: "en".into(),
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

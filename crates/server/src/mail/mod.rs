@@ -1,12 +1,14 @@
 //! Sending email: SMTP (lettre) when `SMTP_URL` is set, otherwise `.eml` files under
 //! `<data dir>/mail/` and a log line, so the embedded mode shows every message without a server.
 
+pub mod templates;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    message::{Mailbox, MultiPart},
+    message::{Attachment as MimeAttachment, Mailbox, MultiPart, header::ContentType},
 };
 
 use crate::config::Config;
@@ -18,6 +20,15 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file sent with an email (tickets, receipt).
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 pub enum Mailer {
@@ -51,11 +62,23 @@ impl Mailer {
             Self::Files { from, .. } | Self::Smtp { from, .. } => from.clone(),
         };
         let to: Mailbox = email.to.parse().with_context(|| format!("{:?} is not a mailbox", email.to))?;
+        let body = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
+        let body = if email.attachments.is_empty() {
+            body
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(body);
+            for file in &email.attachments {
+                let kind = ContentType::parse(&file.content_type)
+                    .with_context(|| format!("content type {:?}", file.content_type))?;
+                mixed = mixed.singlepart(MimeAttachment::new(file.filename.clone()).body(file.bytes.clone(), kind));
+            }
+            mixed
+        };
         let message = Message::builder()
             .from(from)
             .to(to)
             .subject(&email.subject)
-            .multipart(MultiPart::alternative_plain_html(email.text.clone(), email.html.clone()))
+            .multipart(body)
             .context("building the message")?;
         match self {
             Self::Files { transport, dir, .. } => {
@@ -69,9 +92,4 @@ impl Mailer {
         }
         Ok(())
     }
-}
-
-/// Escapes text for HTML bodies.
-pub fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

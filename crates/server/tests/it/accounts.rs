@@ -348,10 +348,10 @@ async fn the_welcome_mail_verifies_the_email_once() {
     let app = TestApp::spawn().await;
     let session = app.customer("v@example.com").await;
     assert_eq!(session["user"]["email_verified"], false);
-    let mails = app.mails();
+    let mails = app.mails().await;
     assert_eq!(mails.len(), 1);
     assert!(mails[0].contains("Subject: Welcome to Curtain"), "{}", mails[0]);
-    let token = app.mailed_token("v@example.com", "/verify-email");
+    let token = app.mailed_token("v@example.com", "/verify-email").await;
     let res = app.post("/api/auth/verify-email", &json!({"token": token}), None).await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.data()["email_verified"], true);
@@ -366,7 +366,7 @@ async fn the_welcome_mail_verifies_the_email_once() {
 async fn a_verification_link_expires_after_48_hours() {
     let app = TestApp::spawn().await;
     app.customer("late@example.com").await;
-    let token = app.mailed_token("late@example.com", "/verify-email");
+    let token = app.mailed_token("late@example.com", "/verify-email").await;
     app.clock.advance(Duration::hours(48));
     let res = app.post("/api/auth/verify-email", &json!({"token": token}), None).await;
     assert_eq!(res.error_fields(), ["token"]);
@@ -383,8 +383,8 @@ async fn password_reset_by_email_is_single_use_and_ends_sessions() {
     let res =
         app.post("/api/auth/password-reset/request", &json!({"email": "FORGOT@example.com"}), None).await;
     assert_eq!(res.status, 202);
-    assert_eq!(app.mails().len(), 2, "welcome + reset only");
-    let token = app.mailed_token("forgot@example.com", "/reset-password");
+    assert_eq!(app.mails().await.len(), 2, "welcome + reset only");
+    let token = app.mailed_token("forgot@example.com", "/reset-password").await;
 
     let weak = app
         .post("/api/auth/password-reset/confirm", &json!({"token": token, "new_password": "123456789"}), None)
@@ -417,9 +417,9 @@ async fn only_the_newest_reset_link_works_and_only_for_an_hour() {
     let app = TestApp::spawn().await;
     app.customer("twice@example.com").await;
     app.post("/api/auth/password-reset/request", &json!({"email": "twice@example.com"}), None).await;
-    let first = app.mailed_token("twice@example.com", "/reset-password");
+    let first = app.mailed_token("twice@example.com", "/reset-password").await;
     app.post("/api/auth/password-reset/request", &json!({"email": "twice@example.com"}), None).await;
-    let second = app.mailed_token("twice@example.com", "/reset-password");
+    let second = app.mailed_token("twice@example.com", "/reset-password").await;
     assert_ne!(first, second);
     let old = app
         .post(

@@ -374,9 +374,15 @@ impl TestBuilder {
 }
 
 impl TestApp {
+    /// Runs every due job now, as a worker would.
+    pub async fn drain_jobs(&self) -> usize {
+        curtain::jobs::runner::drain(&self.state, "test-worker").await
+    }
+
     /// Every message the file mailer wrote, decoded enough to read links (quoted-printable soft
     /// breaks removed, `=3D` back to `=`), oldest first.
-    pub fn mails(&self) -> Vec<String> {
+    pub async fn mails(&self) -> Vec<String> {
+        self.drain_jobs().await;
         let dir = self.state.config.data_dir.join("mail");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -390,9 +396,10 @@ impl TestApp {
     }
 
     /// The token of the last link to `path` mailed to `to`.
-    pub fn mailed_token(&self, to: &str, path: &str) -> String {
+    pub async fn mailed_token(&self, to: &str, path: &str) -> String {
         let needle = format!("{path}?token=");
         self.mails()
+            .await
             .iter()
             .rev()
             .filter(|m| m.contains(&format!("To: {to}")))

@@ -1,0 +1,62 @@
+//! The `send_email` job: render a template and send it, at most once per job.
+//!
+//! The send is recorded in `sent_mails` right after it succeeds, before the job is acknowledged;
+//! a job retried after a crash finds the record and does not mail again.
+
+use chrono::{DateTime, Utc};
+use entity::sent_mails;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{JobError, kind, queue};
+use crate::{
+    app::AppState,
+    error::AppResult,
+    mail::templates::{Locale, Template, render},
+};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailJob {
+    pub template: Template,
+    pub locale: Locale,
+    pub to: String,
+    /// The template's fields.
+    pub data: Value,
+}
+
+/// Queues an email in the caller's transaction: it is sent only if that transaction commits.
+pub async fn enqueue<C: ConnectionTrait>(db: &C, job: &EmailJob, now: DateTime<Utc>) -> AppResult<()> {
+    queue::enqueue(db, kind::SEND_EMAIL, job, now, None, now).await.map(|_| ())
+}
+
+/// Like `enqueue`, once per `key` ever (reminders).
+pub async fn enqueue_once<C: ConnectionTrait>(db: &C, job: &EmailJob, key: String, now: DateTime<Utc>) -> AppResult<bool> {
+    queue::enqueue(db, kind::SEND_EMAIL, job, now, Some(key), now).await
+}
+
+pub async fn handle(state: &AppState, job_id: i64, job: EmailJob) -> Result<(), JobError> {
+    let already = sent_mails::Entity::find().filter(sent_mails::Column::JobId.eq(job_id)).one(&state.db).await?;
+    if already.is_some() {
+        tracing::info!(job_id, "email already sent by an earlier attempt; not sending again");
+        return Ok(());
+    }
+    let email = render(job.template, job.locale, &job.to, &job.data).map_err(JobError::permanent)?;
+    state.mailer.send(&email).await.map_err(|e| JobError::retry(format!("{e:#}")))?;
+    let now = state.clock.now();
+    let record = sent_mails::ActiveModel {
+        job_id: Set(job_id),
+        recipient: Set(email.to.clone()),
+        subject: Set(email.subject.clone()),
+        sent_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    sent_mails::Entity::insert(record)
+        .on_conflict(OnConflict::column(sent_mails::Column::JobId).do_nothing().to_owned())
+        .exec_without_returning(&state.db)
+        .await?;
+    Ok(())
+}

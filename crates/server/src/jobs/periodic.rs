@@ -1,0 +1,132 @@
+//! The schedule ("beat"): each periodic duty gets one job per time slot, whatever the number of
+//! workers — every worker proposes the slot's job and the unique `dedupe_key` keeps one.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{bookings, events, jobs, refresh_tokens, revoked_access_tokens, user_tokens, users, venues};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde_json::json;
+
+use super::{
+    JobError,
+    email::{self, EmailJob},
+    kind, queue,
+};
+use crate::{
+    app::AppState,
+    bookings::{queries, status::BookingStatus, sweep},
+    db,
+    error::AppResult,
+    mail::templates::{Locale, Template, money},
+};
+
+/// Every periodic duty and how often it runs.
+pub const SCHEDULE: &[(&str, i64)] = &[
+    (kind::EXPIRE_HOLDS, 15),
+    (kind::COMPLETE_BOOKINGS, 600),
+    (kind::SEND_REMINDERS, 900),
+    (kind::CLEANUP, 3600),
+];
+
+/// Proposes the current slot's job of every periodic duty. Returns how many were new.
+pub async fn tick(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<usize> {
+    let mut created = 0;
+    for (kind, every) in SCHEDULE {
+        let slot = now.timestamp().div_euclid(*every);
+        if queue::enqueue(db, kind, &json!({}), now, Some(format!("{kind}:{slot}")), now).await? {
+            created += 1;
+        }
+    }
+    Ok(created)
+}
+
+pub async fn expire_holds(state: &AppState) -> Result<(), JobError> {
+    for freed in sweep::release_expired_holds(&state.db, state.clock.now()).await? {
+        tracing::info!(event_id = freed.event_id, bookings = freed.booking_ids.len(), seats = freed.seat_ids.len(), "expired holds released");
+    }
+    Ok(())
+}
+
+pub async fn complete_bookings(state: &AppState) -> Result<(), JobError> {
+    let done = sweep::complete_past_bookings(&state.db, state.clock.now()).await?;
+    if !done.is_empty() {
+        tracing::info!(count = done.len(), "bookings completed after their performance");
+    }
+    Ok(())
+}
+
+/// Queues the day-before reminder of every confirmed booking whose performance starts within 24
+/// hours; once per booking ever.
+pub async fn send_reminders(state: &AppState) -> Result<(), JobError> {
+    let now = state.clock.now();
+    let soon: Vec<events::Model> = events::Entity::find()
+        .filter(events::Column::StartTime.gt(now))
+        .filter(events::Column::StartTime.lte(now + Duration::hours(24)))
+        .filter(events::Column::Status.eq("published"))
+        .all(&state.db)
+        .await?;
+    for event in soon {
+        let venue = venues::Entity::find_by_id(event.venue_id).one(&state.db).await?;
+        let confirmed = bookings::Entity::find()
+            .filter(bookings::Column::EventId.eq(event.id))
+            .filter(bookings::Column::Status.eq(BookingStatus::Confirmed.as_str()))
+            .all(&state.db)
+            .await?;
+        for booking in confirmed {
+            let Some(user) = users::Entity::find_by_id(booking.user_id).one(&state.db).await? else { continue };
+            if !user.is_active || user.deleted_at.is_some() {
+                continue;
+            }
+            let locale = Locale::parse(&user.locale);
+            let shaped = queries::one(&state.db, booking.clone()).await?;
+            let (venue_name, address, tz) = venue
+                .as_ref()
+                .map(|v| (v.name.clone(), format!("{}, {}", v.address, v.city), v.time_zone.clone()))
+                .unwrap_or_default();
+            let job = EmailJob {
+                template: Template::Reminder,
+                locale,
+                to: user.email.clone(),
+                data: json!({
+                    "name": user.full_name,
+                    "reference": booking.reference,
+                    "event_title": event.title,
+                    "venue_name": venue_name,
+                    "venue_address": address,
+                    "starts": local_time(event.start_time, &tz, locale),
+                    "seats": shaped.seats.iter().map(|s| json!({"section": s.section_name, "row": s.row, "number": s.number, "price": money(s.price, locale)})).collect::<Vec<_>>(),
+                }),
+            };
+            let txn = db::begin_write(&state.db).await?;
+            email::enqueue_once(&txn, &job, format!("reminder:{}", booking.id), now).await?;
+            txn.commit().await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes what nobody needs any more: expired tokens and old finished jobs.
+pub async fn cleanup(state: &AppState) -> Result<(), JobError> {
+    let now = state.clock.now();
+    refresh_tokens::Entity::delete_many()
+        .filter(refresh_tokens::Column::ExpiresAt.lt(now - Duration::days(1)))
+        .exec(&state.db)
+        .await?;
+    revoked_access_tokens::Entity::delete_many().filter(revoked_access_tokens::Column::ExpiresAt.lt(now)).exec(&state.db).await?;
+    user_tokens::Entity::delete_many().filter(user_tokens::Column::ExpiresAt.lt(now - Duration::days(7))).exec(&state.db).await?;
+    jobs::Entity::delete_many()
+        .filter(jobs::Column::Status.eq(queue::JobStatus::Done.as_str()))
+        .filter(jobs::Column::FinishedAt.lt(now - Duration::days(14)))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// A time as the venue's audience reads it: `19:30, 27/11/2026` (vi) or `Fri 27 Nov 2026, 19:30` (en).
+pub fn local_time(at: DateTime<Utc>, time_zone: &str, locale: Locale) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
+    let local = at.with_timezone(&tz);
+    match locale {
+        Locale::Vi => local.format("%H:%M, %d/%m/%Y").to_string(),
+        Locale::En => local.format("%a %-d %b %Y, %H:%M").to_string(),
+    }
+}
