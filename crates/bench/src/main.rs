@@ -90,22 +90,28 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
 
     let spread = Arc::new(events.clone());
-    report("spread", drive(&client, &base, &tokens, args.seconds, move |rng| {
-        let (event, seats) = &spread[rng.random_range(0..spread.len())];
-        let n = rng.random_range(1..=4);
-        let start = rng.random_range(0..seats.len() - n);
-        (*event, seats[start..start + n].to_vec())
-    })
-    .await);
+    report(
+        "spread",
+        drive(&client, &base, &tokens, args.seconds, move |rng| {
+            let (event, seats) = &spread[rng.random_range(0..spread.len())];
+            let n = rng.random_range(1..=4);
+            let start = rng.random_range(0..seats.len() - n);
+            (*event, seats[start..start + n].to_vec())
+        })
+        .await,
+    );
 
     let (hot_event, hot_seats) = events[0].clone();
     let hot: Vec<i64> = hot_seats[..50].to_vec();
-    report("contention (50 seats)", drive(&client, &base, &tokens, args.seconds, move |rng| {
-        let mut pick = hot.clone();
-        pick.shuffle(rng);
-        (hot_event, pick[..2].to_vec())
-    })
-    .await);
+    report(
+        "contention (50 seats)",
+        drive(&client, &base, &tokens, args.seconds, move |rng| {
+            let mut pick = hot.clone();
+            pick.shuffle(rng);
+            (hot_event, pick[..2].to_vec())
+        })
+        .await,
+    );
 
     check_invariants(&state).await?;
     if let Some((admin, name)) = drop_pg {
@@ -199,7 +205,11 @@ async fn drive(
                             Err(_) => Value::Null,
                         };
                         if let Some(id) = body["data"]["id"].as_i64() {
-                            let _ = client.post(format!("{base}/api/bookings/{id}/cancel")).bearer_auth(&token).send().await;
+                            let _ = client
+                                .post(format!("{base}/api/bookings/{id}/cancel"))
+                                .bearer_auth(&token)
+                                .send()
+                                .await;
                         }
                     }
                     409 => {
@@ -249,11 +259,9 @@ async fn check_invariants(state: &AppState) -> anyhow::Result<()> {
     let db = &state.db;
     let one = |sql: &str| Statement::from_string(db.get_database_backend(), sql.to_owned());
     let doubled = db
-        .query_one_raw(one(
-            "SELECT COUNT(*) AS n FROM (SELECT bs.event_seat_id FROM booking_seats bs \
+        .query_one_raw(one("SELECT COUNT(*) AS n FROM (SELECT bs.event_seat_id FROM booking_seats bs \
              JOIN bookings b ON b.id = bs.booking_id WHERE b.status IN ('pending', 'confirmed') \
-             GROUP BY bs.event_seat_id HAVING COUNT(*) > 1) t",
-        ))
+             GROUP BY bs.event_seat_id HAVING COUNT(*) > 1) t"))
         .await?
         .and_then(|r| r.try_get::<i64>("", "n").ok())
         .unwrap_or(-1);
@@ -266,7 +274,9 @@ async fn check_invariants(state: &AppState) -> anyhow::Result<()> {
         .await?
         .and_then(|r| r.try_get::<i64>("", "n").ok())
         .unwrap_or(-1);
-    println!("invariants: seats in two active bookings: {doubled}; held/sold seats without their booking: {orphaned}");
+    println!(
+        "invariants: seats in two active bookings: {doubled}; held/sold seats without their booking: {orphaned}"
+    );
     anyhow::ensure!(doubled == 0 && orphaned == 0, "a seat was double-sold");
     Ok(())
 }

@@ -15,7 +15,10 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(
-                Table::alter().table("users").add_column(string("locale").default("en").not_null()).to_owned(),
+                Table::alter()
+                    .table("users")
+                    .add_column(string("locale").default("en").not_null())
+                    .to_owned(),
             )
             .await?;
         manager
@@ -34,7 +37,12 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("sent_mails_job_key").table("sent_mails").col("job_id").unique().to_owned(),
+                Index::create()
+                    .name("sent_mails_job_key")
+                    .table("sent_mails")
+                    .col("job_id")
+                    .unique()
+                    .to_owned(),
             )
             .await
     }

@@ -27,7 +27,6 @@ use super::{
 use crate::{
     app::AppState,
     db,
-    mail::templates::Locale,
     error::{AppError, AppResult, ErrorItem},
     http::{
         ApiJson, ApiResponse,
@@ -35,6 +34,7 @@ use crate::{
         extract::optional_json,
     },
     limits::client_ip,
+    mail::templates::Locale,
 };
 
 pub const REFRESH_COOKIE: &str = "curtain_refresh";

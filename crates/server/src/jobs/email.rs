@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::sent_mails;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -32,12 +34,18 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, job: &EmailJob, now: DateTime<U
 }
 
 /// Like `enqueue`, once per `key` ever (reminders).
-pub async fn enqueue_once<C: ConnectionTrait>(db: &C, job: &EmailJob, key: String, now: DateTime<Utc>) -> AppResult<bool> {
+pub async fn enqueue_once<C: ConnectionTrait>(
+    db: &C,
+    job: &EmailJob,
+    key: String,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
     queue::enqueue(db, kind::SEND_EMAIL, job, now, Some(key), now).await
 }
 
 pub async fn handle(state: &AppState, job_id: i64, job: EmailJob) -> Result<(), JobError> {
-    let already = sent_mails::Entity::find().filter(sent_mails::Column::JobId.eq(job_id)).one(&state.db).await?;
+    let already =
+        sent_mails::Entity::find().filter(sent_mails::Column::JobId.eq(job_id)).one(&state.db).await?;
     if already.is_some() {
         tracing::info!(job_id, "email already sent by an earlier attempt; not sending again");
         return Ok(());

@@ -41,7 +41,12 @@ pub async fn tick(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<usiz
 
 pub async fn expire_holds(state: &AppState) -> Result<(), JobError> {
     for freed in sweep::release_expired_holds(&state.db, state.clock.now()).await? {
-        tracing::info!(event_id = freed.event_id, bookings = freed.booking_ids.len(), seats = freed.seat_ids.len(), "expired holds released");
+        tracing::info!(
+            event_id = freed.event_id,
+            bookings = freed.booking_ids.len(),
+            seats = freed.seat_ids.len(),
+            "expired holds released"
+        );
     }
     Ok(())
 }
@@ -72,7 +77,9 @@ pub async fn send_reminders(state: &AppState) -> Result<(), JobError> {
             .all(&state.db)
             .await?;
         for booking in confirmed {
-            let Some(user) = users::Entity::find_by_id(booking.user_id).one(&state.db).await? else { continue };
+            let Some(user) = users::Entity::find_by_id(booking.user_id).one(&state.db).await? else {
+                continue;
+            };
             if !user.is_active || user.deleted_at.is_some() {
                 continue;
             }
@@ -111,8 +118,14 @@ pub async fn cleanup(state: &AppState) -> Result<(), JobError> {
         .filter(refresh_tokens::Column::ExpiresAt.lt(now - Duration::days(1)))
         .exec(&state.db)
         .await?;
-    revoked_access_tokens::Entity::delete_many().filter(revoked_access_tokens::Column::ExpiresAt.lt(now)).exec(&state.db).await?;
-    user_tokens::Entity::delete_many().filter(user_tokens::Column::ExpiresAt.lt(now - Duration::days(7))).exec(&state.db).await?;
+    revoked_access_tokens::Entity::delete_many()
+        .filter(revoked_access_tokens::Column::ExpiresAt.lt(now))
+        .exec(&state.db)
+        .await?;
+    user_tokens::Entity::delete_many()
+        .filter(user_tokens::Column::ExpiresAt.lt(now - Duration::days(7)))
+        .exec(&state.db)
+        .await?;
     jobs::Entity::delete_many()
         .filter(jobs::Column::Status.eq(queue::JobStatus::Done.as_str()))
         .filter(jobs::Column::FinishedAt.lt(now - Duration::days(14)))

@@ -11,8 +11,10 @@ use chrono::{DateTime, Duration, Utc};
 use entity::jobs;
 use rand::Rng;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, Statement, sea_query::{Expr, OnConflict},
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    Statement,
+    sea_query::{Expr, OnConflict},
 };
 use serde::Serialize;
 
@@ -56,7 +58,8 @@ pub async fn enqueue<C: ConnectionTrait>(
     dedupe_key: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
-    let payload = serde_json::to_value(payload).map_err(|e| anyhow::anyhow!("job payload for {kind}: {e}"))?;
+    let payload =
+        serde_json::to_value(payload).map_err(|e| anyhow::anyhow!("job payload for {kind}: {e}"))?;
     let row = jobs::ActiveModel {
         kind: Set(kind.to_owned()),
         payload: Set(payload),
@@ -81,7 +84,12 @@ pub async fn enqueue<C: ConnectionTrait>(
 }
 
 /// Claims up to `limit` due jobs for `worker` (queued and due, or running with a lapsed lease).
-pub async fn claim(db: &DatabaseConnection, worker: &str, limit: u64, now: DateTime<Utc>) -> AppResult<Vec<jobs::Model>> {
+pub async fn claim(
+    db: &DatabaseConnection,
+    worker: &str,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<jobs::Model>> {
     let backend = db.get_database_backend();
     let lock = if backend == DbBackend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
@@ -101,7 +109,12 @@ pub async fn claim(db: &DatabaseConnection, worker: &str, limit: u64, now: DateT
 }
 
 /// Marks a job done (only if this worker still holds it).
-pub async fn finish(db: &DatabaseConnection, job: &jobs::Model, worker: &str, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn finish(
+    db: &DatabaseConnection,
+    job: &jobs::Model,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     jobs::Entity::update_many()
         .col_expr(jobs::Column::Status, Expr::val(JobStatus::Done.as_str()))
         .col_expr(jobs::Column::FinishedAt, Expr::val(now))

@@ -6,7 +6,8 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use entity::jobs;
 use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -137,7 +138,10 @@ async fn job_summary(State(state): State<AppState>, _staff: Staff) -> AppResult<
         .into_iter()
         .map(|c| (c.status, c.n))
         .collect();
-    let counts = JobStatus::ALL.iter().map(|s| (s.as_str().to_owned(), counts.get(s.as_str()).copied().unwrap_or(0))).collect();
+    let counts = JobStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), counts.get(s.as_str()).copied().unwrap_or(0)))
+        .collect();
     let now = state.clock.now();
     let due = jobs::Entity::find()
         .filter(jobs::Column::Status.eq(JobStatus::Queued.as_str()))
@@ -160,7 +164,11 @@ async fn job_summary(State(state): State<AppState>, _staff: Staff) -> AppResult<
 /// Puts a dead (or waiting) job back in the queue to run now, with a fresh set of attempts.
 #[utoipa::path(post, path = "/api/admin/jobs/{id}/retry", tag = "admin", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = Envelope<JobOut>), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
-async fn retry_job(State(state): State<AppState>, _staff: Staff, ApiPath(id): ApiPath<i64>) -> AppResult<ApiResponse<JobOut>> {
+async fn retry_job(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<ApiResponse<JobOut>> {
     let now = state.clock.now();
     change(&state, id, &[JobStatus::Dead, JobStatus::Queued], |update| {
         update
@@ -176,7 +184,11 @@ async fn retry_job(State(state): State<AppState>, _staff: Staff, ApiPath(id): Ap
 /// Gives up on a queued or dead job: it is marked done without running, and the note says so.
 #[utoipa::path(post, path = "/api/admin/jobs/{id}/discard", tag = "admin", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = Envelope<JobOut>), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
-async fn discard_job(State(state): State<AppState>, Staff(staff): Staff, ApiPath(id): ApiPath<i64>) -> AppResult<ApiResponse<JobOut>> {
+async fn discard_job(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<ApiResponse<JobOut>> {
     let now = state.clock.now();
     let note = format!("discarded by staff user {}", staff.id());
     change(&state, id, &[JobStatus::Dead, JobStatus::Queued], |update| {
@@ -205,7 +217,10 @@ async fn change(
         .await?
         .rows_affected;
     if changed != 1 {
-        return Err(AppError::conflict("invalid_transition", format!("A {} job cannot be changed.", job.status)));
+        return Err(AppError::conflict(
+            "invalid_transition",
+            format!("A {} job cannot be changed.", job.status),
+        ));
     }
     let job = jobs::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound)?;
     Ok(ApiResponse::ok(job.into()))

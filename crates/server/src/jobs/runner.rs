@@ -18,9 +18,13 @@ const BATCH: u64 = 16;
 /// Runs one job's handler. A payload that does not parse (an older or corrupt job) is a
 /// permanent failure: it goes straight to `dead` with the reason, never into a crash loop.
 pub async fn dispatch(state: &AppState, job: &jobs::Model) -> Result<(), JobError> {
-    let parse_error = |e: serde_json::Error| JobError::permanent(format!("payload of {} does not parse: {e}", job.kind));
+    let parse_error =
+        |e: serde_json::Error| JobError::permanent(format!("payload of {} does not parse: {e}", job.kind));
     match job.kind.as_str() {
-        kind::SEND_EMAIL => email::handle(state, job.id, serde_json::from_value(job.payload.clone()).map_err(parse_error)?).await,
+        kind::SEND_EMAIL => {
+            email::handle(state, job.id, serde_json::from_value(job.payload.clone()).map_err(parse_error)?)
+                .await
+        }
         kind::EXPIRE_HOLDS => periodic::expire_holds(state).await,
         kind::COMPLETE_BOOKINGS => periodic::complete_bookings(state).await,
         kind::SEND_REMINDERS => periodic::send_reminders(state).await,
@@ -53,7 +57,9 @@ pub async fn drain(state: &AppState, worker: &str) -> usize {
                 Err(err) => queue::fail(&state.db, &job, worker, &err.message, err.permanent, now).await,
             };
             match (outcome, recorded) {
-                (_, Err(err)) => tracing::error!(job_id = job.id, error = ?err, "recording a job's outcome failed"),
+                (_, Err(err)) => {
+                    tracing::error!(job_id = job.id, error = ?err, "recording a job's outcome failed")
+                }
                 (Ok(()), Ok(_)) => tracing::debug!(job_id = job.id, kind = %job.kind, "job done"),
                 (Err(err), Ok(status)) => {
                     tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempts, status = status.as_str(), error = %err.message, "job failed")

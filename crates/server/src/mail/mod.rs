@@ -70,7 +70,8 @@ impl Mailer {
             for file in &email.attachments {
                 let kind = ContentType::parse(&file.content_type)
                     .with_context(|| format!("content type {:?}", file.content_type))?;
-                mixed = mixed.singlepart(MimeAttachment::new(file.filename.clone()).body(file.bytes.clone(), kind));
+                mixed = mixed
+                    .singlepart(MimeAttachment::new(file.filename.clone()).body(file.bytes.clone(), kind));
             }
             mixed
         };

@@ -20,8 +20,14 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Self; 6] =
-        [Self::Welcome, Self::PasswordReset, Self::BookingConfirmed, Self::BookingCancelled, Self::Refund, Self::Reminder];
+    pub const ALL: [Self; 6] = [
+        Self::Welcome,
+        Self::PasswordReset,
+        Self::BookingConfirmed,
+        Self::BookingCancelled,
+        Self::Refund,
+        Self::Reminder,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -52,7 +58,9 @@ impl Template {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     #[default]
@@ -83,19 +91,39 @@ macro_rules! mail_templates {
 const SOURCES: &[(&str, &str)] = mail_templates![
     "base.html",
     "seats.html",
-    "welcome.en.txt", "welcome.en.html", "welcome.vi.txt", "welcome.vi.html",
-    "password_reset.en.txt", "password_reset.en.html", "password_reset.vi.txt", "password_reset.vi.html",
-    "booking_confirmed.en.txt", "booking_confirmed.en.html", "booking_confirmed.vi.txt", "booking_confirmed.vi.html",
-    "booking_cancelled.en.txt", "booking_cancelled.en.html", "booking_cancelled.vi.txt", "booking_cancelled.vi.html",
-    "refund.en.txt", "refund.en.html", "refund.vi.txt", "refund.vi.html",
-    "reminder.en.txt", "reminder.en.html", "reminder.vi.txt", "reminder.vi.html",
+    "welcome.en.txt",
+    "welcome.en.html",
+    "welcome.vi.txt",
+    "welcome.vi.html",
+    "password_reset.en.txt",
+    "password_reset.en.html",
+    "password_reset.vi.txt",
+    "password_reset.vi.html",
+    "booking_confirmed.en.txt",
+    "booking_confirmed.en.html",
+    "booking_confirmed.vi.txt",
+    "booking_confirmed.vi.html",
+    "booking_cancelled.en.txt",
+    "booking_cancelled.en.html",
+    "booking_cancelled.vi.txt",
+    "booking_cancelled.vi.html",
+    "refund.en.txt",
+    "refund.en.html",
+    "refund.vi.txt",
+    "refund.vi.html",
+    "reminder.en.txt",
+    "reminder.en.html",
+    "reminder.vi.txt",
+    "reminder.vi.html",
 ];
 
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        env.set_auto_escape_callback(|name| if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None });
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None }
+        });
         for (name, source) in SOURCES {
             // The sources are compiled in and covered by tests; a broken one is a build defect.
             if let Err(err) = env.add_template(name, source) {
@@ -107,7 +135,12 @@ fn environment() -> &'static Environment<'static> {
 }
 
 /// Renders `template` for `to` in `locale` with `data` (an object of the template's fields).
-pub fn render(template: Template, locale: Locale, to: &str, data: &serde_json::Value) -> anyhow::Result<Email> {
+pub fn render(
+    template: Template,
+    locale: Locale,
+    to: &str,
+    data: &serde_json::Value,
+) -> anyhow::Result<Email> {
     let env = environment();
     let data = Value::from(minijinja::value::Serde(data));
     let subject_ctx = context! { locale => locale.as_str(), ..data.clone() };
@@ -125,7 +158,7 @@ pub fn money(amount: i64, locale: Locale) -> String {
     let sep = if locale == Locale::Vi { '.' } else { ',' };
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -157,7 +190,10 @@ mod tests {
         for template in Template::ALL {
             for locale in [Locale::En, Locale::Vi] {
                 let email = render(template, locale, "lan@example.com", &sample()).unwrap();
-                assert!(!email.subject.is_empty() && !email.subject.contains("{{"), "{template:?} {locale:?}");
+                assert!(
+                    !email.subject.is_empty() && !email.subject.contains("{{"),
+                    "{template:?} {locale:?}"
+                );
                 assert!(email.text.contains("Lan <b>"), "plain text is not escaped: {template:?} {locale:?}");
                 assert!(email.html.contains("Lan &lt;b&gt;"), "HTML is escaped: {template:?} {locale:?}");
                 assert!(email.html.contains(&format!("lang=\"{}\"", locale.as_str())));

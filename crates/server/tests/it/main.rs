@@ -13,6 +13,8 @@ mod cli;
 mod envelope;
 mod events;
 mod health;
+mod jobs;
 mod limits;
 mod openapi;
+mod smtp_sink;
 mod venues;
