@@ -182,8 +182,9 @@ async fn drive(
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for token in tokens.iter().cloned() {
+    for token in tokens {
         let (client, base, tally, choose) = (client.clone(), base.to_owned(), tally.clone(), choose.clone());
+        let token = token.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < deadline {

@@ -46,6 +46,8 @@ pub struct AppState(Arc<App>);
 pub struct App {
     pub config: Config,
     pub db: DatabaseConnection,
+    /// Where write transactions run (see `db::connect_writer`).
+    pub writer: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub jwt: JwtKeys,
     pub mailer: Mailer,
@@ -60,12 +62,20 @@ impl Deref for AppState {
     }
 }
 
+impl App {
+    /// Begins a write transaction on the writer connection (IMMEDIATE on SQLite).
+    pub async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+        db::begin_write(&self.writer).await
+    }
+}
+
 impl AppState {
     /// Connects, migrates and (as `CURTAIN_DEMO` says) loads demo data: after this the state is
     /// ready to serve.
     pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let db = db::connect(&config.database_url).await?;
         db::migrate(&db, &config.database_url).await?;
+        let writer = db::connect_writer(&config.database_url, &db).await?;
         let jwt_secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => secrets::get_or_create(&db, clock.as_ref(), "jwt_secret", 64).await?,
@@ -82,7 +92,7 @@ impl AppState {
             config.rate_limits,
             config.limits,
         );
-        let state = Self(Arc::new(App { config, db, clock, jwt, mailer, redis, limits }));
+        let state = Self(Arc::new(App { config, db, writer, clock, jwt, mailer, redis, limits }));
         state.load_demo_if_wanted().await?;
         Ok(state)
     }

@@ -32,14 +32,36 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     }
 }
 
-async fn connect_sqlite(url: &str) -> anyhow::Result<DatabaseConnection> {
-    let options = SqliteConnectOptions::from_str(url)
+/// The connection write transactions use. On SQLite, one connection: writers queue in the pool
+/// (first come, first served) instead of spinning in SQLite's busy handler, which makes
+/// latency under contention both lower and steadier; readers keep the other pool (WAL lets them
+/// read while the writer writes). On PostgreSQL, the same pool as everything else.
+pub async fn connect_writer(url: &str, db: &DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(sqlite_options(url)?)
+            .await
+            .with_context(|| format!("cannot open the SQLite database {url}"))?;
+        Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    } else {
+        Ok(db.clone())
+    }
+}
+
+fn sqlite_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str(url)
         .with_context(|| format!("DATABASE_URL {url:?} is not a valid SQLite URL"))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(Duration::from_secs(10)))
+}
+
+async fn connect_sqlite(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let options = sqlite_options(url)?;
     if let Some(dir) = options.get_filename().parent()
         && !dir.as_os_str().is_empty()
     {

@@ -15,7 +15,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{extract::Admin, roles::Role, service::UserOut, tokens};
 use crate::{
     app::AppState,
-    db,
     error::{AppError, AppResult},
     http::{
         ApiJson, ApiPath, ApiResponse, PageRequest, Params,
@@ -104,7 +103,7 @@ async fn update_user(
     let role_changes = body.role.is_some_and(|r| r.as_str() != user.role);
     let deactivates = body.is_active.is_some_and(|a| a != user.is_active);
     let now = state.clock.now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     let version = user.token_version;
     let mut active = user.into_active_model();
     if let Some(role) = body.role {

@@ -13,7 +13,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{extract::CurrentUser, service::UserOut, tokens};
 use crate::{
     app::AppState,
-    db,
     error::AppResult,
     http::{
         ApiResponse,
@@ -87,7 +86,7 @@ async fn export_me(State(state): State<AppState>, user: CurrentUser) -> AppResul
 async fn delete_me(State(state): State<AppState>, user: CurrentUser) -> AppResult<StatusCode> {
     let now = state.clock.now();
     let id = user.id();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     let version = user.user.token_version + 1;
     let mut active: users::ActiveModel = user.user.clone().into_active_model();
     active.email = Set(format!("deleted-{id}@deleted.invalid"));

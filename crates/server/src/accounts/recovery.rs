@@ -19,7 +19,6 @@ use super::{
 };
 use crate::{
     app::AppState,
-    db,
     error::{AppError, AppResult},
     http::{
         ApiJson, ApiResponse,
@@ -160,7 +159,7 @@ async fn verify_email(
     ApiJson(body): ApiJson<TokenBody>,
 ) -> AppResult<ApiResponse<UserOut>> {
     let now = state.clock.now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     let user_id = consume(&txn, &body.token, Purpose::EmailVerify, now).await?;
     let user = users::Entity::find_by_id(user_id).one(&txn).await?.ok_or(AppError::NotFound)?;
     let mut active = user.into_active_model();
@@ -189,7 +188,7 @@ async fn request_reset(
         .filter(|u| u.is_active && u.deleted_at.is_none());
     if let Some(user) = user {
         let now = state.clock.now();
-        let txn = db::begin_write(&state.db).await?;
+        let txn = state.begin_write().await?;
         // Only the newest link works.
         user_tokens::Entity::update_many()
             .col_expr(user_tokens::Column::UsedAt, Expr::val(now))
@@ -215,7 +214,7 @@ async fn confirm_reset(
 ) -> AppResult<impl IntoResponse> {
     let now = state.clock.now();
     let hash = password::hash(body.new_password.clone()).await?;
-    let txn = db::begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     let user_id = consume(&txn, &body.token, Purpose::PasswordReset, now).await?;
     let user = users::Entity::find_by_id(user_id).one(&txn).await?.ok_or(AppError::NotFound)?;
     if let Some(err) = policy::password("new_password", &body.new_password, &user.email) {

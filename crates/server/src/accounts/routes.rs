@@ -26,7 +26,6 @@ use super::{
 };
 use crate::{
     app::AppState,
-    db,
     error::{AppError, AppResult, ErrorItem},
     http::{
         ApiJson, ApiResponse,
@@ -115,7 +114,7 @@ async fn register(
     }
     let hash = password::hash(body.password).await?;
     let now = state.clock.now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     let inserted = users::ActiveModel {
         email: Set(email),
         password_hash: Set(hash),
@@ -270,7 +269,7 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         .or_else(|| cookie_token(&headers))
         .ok_or(AppError::InvalidToken)?;
     let now = state.clock.now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     let spent = match tokens::consume_refresh_token(&txn, &token, now).await {
         Ok(spent) => spent,
         Err(AppError::InvalidToken) => {
@@ -306,7 +305,7 @@ async fn logout(
     let now = state.clock.now();
     let refresh =
         optional_json::<RefreshBody>(&body)?.and_then(|b| b.refresh_token).or_else(|| cookie_token(&headers));
-    let txn = db::begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     if let Some(token) = refresh
         && let Some(row) = tokens::family_of(&txn, &token).await?
         && row.user_id == user.id()
@@ -338,7 +337,7 @@ async fn change_password(
     }
     let hash = password::hash(body.new_password).await?;
     let now = state.clock.now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = state.begin_write().await?;
     let version = user.user.token_version + 1;
     let mut active = user.user.into_active_model();
     active.password_hash = Set(hash);

@@ -22,7 +22,6 @@ use super::{
 use crate::{
     accounts::extract::CurrentUser,
     app::AppState,
-    db,
     error::{AppError, AppResult, ErrorItem},
     inventory::{
         best::{Candidate, Pick, best_available},
@@ -207,7 +206,7 @@ async fn hold_new(
     let hold_for = Duration::minutes(state.config.hold_minutes);
     with_retry(|| async move {
         let now = state.clock.now();
-        let txn = db::begin_write(&state.db).await?;
+        let txn = state.begin_write().await?;
         let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
         check_on_sale(&event, now)?;
         let pending = bookings::Entity::find()
@@ -321,7 +320,7 @@ pub async fn modify(
         let (add, remove) = (add.clone(), remove.clone());
         async move {
             let now = state.clock.now();
-            let txn = db::begin_write(&state.db).await?;
+            let txn = state.begin_write().await?;
             let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
             let booking = bookings::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound)?;
             ensure_live_hold(&booking, now)?;
@@ -437,7 +436,7 @@ pub async fn cancel(
         let reason = reason.clone();
         async move {
             let now = state.clock.now();
-            let txn = db::begin_write(&state.db).await?;
+            let txn = state.begin_write().await?;
             let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
             let booking = bookings::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound)?;
             let current = status::status_of(&booking)?;

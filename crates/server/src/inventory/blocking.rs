@@ -13,7 +13,6 @@ use super::hold::{next_version, takeable};
 use crate::{
     accounts::extract::Staff,
     app::AppState,
-    db,
     error::{AppError, AppResult, ErrorItem},
     http::{
         ApiJson, ApiPath, ApiResponse,
@@ -86,7 +85,7 @@ pub async fn block(
     }
     with_retry(|| async move {
         let now: DateTime<Utc> = state.clock.now();
-        let txn = db::begin_write(&state.db).await?;
+        let txn = state.begin_write().await?;
         let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
         let unknown = unknown_seats(&txn, event_id, seat_ids).await?;
         if !unknown.is_empty() {
@@ -124,7 +123,7 @@ pub async fn unblock(state: &AppState, event_id: i64, seat_ids: &[i64]) -> AppRe
     check_ids(seat_ids)?;
     with_retry(|| async move {
         let now = state.clock.now();
-        let txn = db::begin_write(&state.db).await?;
+        let txn = state.begin_write().await?;
         let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
         let unknown = unknown_seats(&txn, event_id, seat_ids).await?;
         if !unknown.is_empty() {

@@ -14,7 +14,6 @@ use super::{
 use crate::{
     app::AppState,
     bookings::{queries, status::BookingStatus, sweep},
-    db,
     error::AppResult,
     mail::templates::{Locale, Template, money},
 };
@@ -40,7 +39,7 @@ pub async fn tick(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<usiz
 }
 
 pub async fn expire_holds(state: &AppState) -> Result<(), JobError> {
-    for freed in sweep::release_expired_holds(&state.db, state.clock.now()).await? {
+    for freed in sweep::release_expired_holds(&state.writer, state.clock.now()).await? {
         tracing::info!(
             event_id = freed.event_id,
             bookings = freed.booking_ids.len(),
@@ -52,7 +51,7 @@ pub async fn expire_holds(state: &AppState) -> Result<(), JobError> {
 }
 
 pub async fn complete_bookings(state: &AppState) -> Result<(), JobError> {
-    let done = sweep::complete_past_bookings(&state.db, state.clock.now()).await?;
+    let done = sweep::complete_past_bookings(&state.writer, state.clock.now()).await?;
     if !done.is_empty() {
         tracing::info!(count = done.len(), "bookings completed after their performance");
     }
@@ -103,7 +102,7 @@ pub async fn send_reminders(state: &AppState) -> Result<(), JobError> {
                     "seats": shaped.seats.iter().map(|s| json!({"section": s.section_name, "row": s.row, "number": s.number, "price": money(s.price, locale)})).collect::<Vec<_>>(),
                 }),
             };
-            let txn = db::begin_write(&state.db).await?;
+            let txn = state.begin_write().await?;
             email::enqueue_once(&txn, &job, format!("reminder:{}", booking.id), now).await?;
             txn.commit().await?;
         }

@@ -38,7 +38,7 @@ pub async fn drain(state: &AppState, worker: &str) -> usize {
     let mut ran = 0;
     loop {
         let now = state.clock.now();
-        let claimed = match queue::claim(&state.db, worker, BATCH, now).await {
+        let claimed = match queue::claim(&state.writer, worker, BATCH, now).await {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::error!(error = ?err, "claiming jobs failed");

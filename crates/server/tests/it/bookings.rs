@@ -321,7 +321,7 @@ async fn confirmed_bookings_complete_after_the_show() {
     let id = book(&app, &token, event, &seats[..1]).await.data()["id"].as_i64().unwrap();
     // Confirmation is the payment's job; stand in for it here.
     let booking = bookings::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap();
-    let txn = curtain::db::begin_write(app.db()).await.unwrap();
+    let txn = app.state.begin_write().await.unwrap();
     curtain::bookings::status::transition(
         &txn,
         &booking,

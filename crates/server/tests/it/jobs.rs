@@ -37,10 +37,10 @@ async fn job_rows(app: &TestApp) -> Vec<jobs::Model> {
 async fn a_job_of_a_rolled_back_transaction_never_runs() {
     let app = TestApp::spawn().await;
     let now = app.clock_now();
-    let txn = curtain::db::begin_write(app.db()).await.unwrap();
+    let txn = app.state.begin_write().await.unwrap();
     email::enqueue(&txn, &welcome("ghost@example.com"), now).await.unwrap();
     txn.rollback().await.unwrap();
-    let txn = curtain::db::begin_write(app.db()).await.unwrap();
+    let txn = app.state.begin_write().await.unwrap();
     email::enqueue(&txn, &welcome("real@example.com"), now).await.unwrap();
     txn.commit().await.unwrap();
     assert_eq!(app.drain_jobs().await, 1);
@@ -54,7 +54,7 @@ async fn two_workers_run_each_committed_job_exactly_once() {
     let app = TestApp::spawn().await;
     let other = app.second_instance().await;
     let now = app.clock_now();
-    let txn = curtain::db::begin_write(app.db()).await.unwrap();
+    let txn = app.state.begin_write().await.unwrap();
     for i in 0..30 {
         email::enqueue(&txn, &welcome(&format!("fan{i}@example.com")), now).await.unwrap();
     }
@@ -73,7 +73,7 @@ async fn two_workers_run_each_committed_job_exactly_once() {
 async fn a_failing_job_backs_off_then_dies_with_its_error_and_staff_can_retry_it() {
     let app = TestApp::builder().env("SMTP_URL", "smtp://127.0.0.1:1").spawn().await;
     let now = app.clock_now();
-    let txn = curtain::db::begin_write(app.db()).await.unwrap();
+    let txn = app.state.begin_write().await.unwrap();
     email::enqueue(&txn, &welcome("unreachable@example.com"), now).await.unwrap();
     txn.commit().await.unwrap();
 
@@ -155,7 +155,7 @@ async fn a_payload_that_no_longer_parses_goes_dead_at_once() {
 async fn a_job_whose_worker_died_is_finished_by_another_after_the_lease() {
     let app = TestApp::spawn().await;
     let now = app.clock_now();
-    let txn = curtain::db::begin_write(app.db()).await.unwrap();
+    let txn = app.state.begin_write().await.unwrap();
     email::enqueue(&txn, &welcome("lease@example.com"), now).await.unwrap();
     txn.commit().await.unwrap();
     // A worker claims it and dies without a word.
@@ -172,7 +172,7 @@ async fn a_job_whose_worker_died_is_finished_by_another_after_the_lease() {
 async fn an_email_sent_before_a_crash_is_not_sent_again() {
     let app = TestApp::spawn().await;
     let now = app.clock_now();
-    let txn = curtain::db::begin_write(app.db()).await.unwrap();
+    let txn = app.state.begin_write().await.unwrap();
     email::enqueue(&txn, &welcome("once@example.com"), now).await.unwrap();
     txn.commit().await.unwrap();
     app.drain_jobs().await;
@@ -271,7 +271,7 @@ async fn the_day_before_each_confirmed_buyer_gets_one_reminder() {
         app.post("/api/bookings", &json!({"event_id": event, "seat_ids": &seats[..2]}), Some(&token)).await;
     let id = res.data()["id"].as_i64().unwrap();
     let booking = entity::bookings::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap();
-    let txn = curtain::db::begin_write(app.db()).await.unwrap();
+    let txn = app.state.begin_write().await.unwrap();
     use curtain::bookings::status::{Actor, BookingStatus, transition};
     transition(&txn, &booking, BookingStatus::Confirmed, Actor(None), None, app.clock_now()).await.unwrap();
     txn.commit().await.unwrap();
