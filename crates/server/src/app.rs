@@ -32,6 +32,7 @@ use crate::{
     limits::{self, Limiter},
     mail::Mailer,
     openapi,
+    realtime::{hub::Hub, ws::WsLimits},
     redis::{self, Redis},
     secrets, security,
 };
@@ -53,6 +54,10 @@ pub struct App {
     pub mailer: Mailer,
     pub redis: Option<Redis>,
     pub limits: Limiter,
+    pub hub: Hub,
+    pub ws: WsLimits,
+    /// Flips to true when the server shuts down; WebSocket sessions close themselves on it.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl Deref for AppState {
@@ -92,7 +97,13 @@ impl AppState {
             config.rate_limits,
             config.limits,
         );
-        let state = Self(Arc::new(App { config, db, writer, clock, jwt, mailer, redis, limits }));
+        let hub = match &redis {
+            Some(client) => Hub::redis(client.clone(), &config.redis_prefix).await?,
+            None => Hub::local(),
+        };
+        let ws = WsLimits::new(config.ws_max_per_ip);
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        let state = Self(Arc::new(App { config, db, writer, clock, jwt, mailer, redis, limits, hub, ws, shutdown }));
         state.load_demo_if_wanted().await?;
         Ok(state)
     }
@@ -128,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(health::router())
         .route("/", axum::routing::get(crate::site::index))
+        .merge(crate::realtime::ws::router())
         // The strict CSP covers the API and the site; the docs viewer (merged after) has its own page.
         .layer(security::content_security_policy())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
@@ -200,6 +212,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let closing = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // WebSockets outlive graceful shutdown unless told: close them with a reason first.
+        let _ = closing.shutdown.send(true);
+    };
     let app = map_request(trim_trailing_slash).layer(router(state));
     axum::serve(listener, axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app))
         .with_graceful_shutdown(shutdown)

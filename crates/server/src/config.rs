@@ -66,6 +66,8 @@ pub struct Config {
     pub limits: crate::limits::LimitSettings,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub cors_origins: Vec<String>,
+    /// WebSocket connections one client address may hold.
+    pub ws_max_per_ip: usize,
     pub demo: DemoMode,
     pub log_format: LogFormat,
 }
@@ -145,6 +147,7 @@ impl Config {
             },
             trusted_proxies,
             cors_origins: list(get("CURTAIN_CORS_ORIGINS")),
+            ws_max_per_ip: positive(&get, "CURTAIN_WS_MAX_PER_IP", 50)? as usize,
             demo,
             log_format,
             data_dir,

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod limits;
 pub mod mail;
 pub mod openapi;
+pub mod realtime;
 pub mod redis;
 pub mod secrets;
 pub mod security;

@@ -58,7 +58,7 @@ fn bearer(parts: &Parts) -> Result<Option<&str>, AppError> {
     }
 }
 
-async fn authenticate(token: &str, state: &AppState) -> Result<CurrentUser, AppError> {
+pub async fn authenticate(token: &str, state: &AppState) -> Result<CurrentUser, AppError> {
     let claims = state.jwt.verify(token, state.clock.now())?;
     let user_id = claims.user_id().ok_or(AppError::InvalidToken)?;
     if tokens::is_revoked(&state.db, &claims.jti).await? {

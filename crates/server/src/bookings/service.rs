@@ -204,7 +204,7 @@ async fn hold_new(
     seat_ids: &[i64],
 ) -> AppResult<BookingOut> {
     let hold_for = Duration::minutes(state.config.hold_minutes);
-    with_retry(|| async move {
+    let (out, version) = with_retry(|| async move {
         let now = state.clock.now();
         let txn = state.begin_write().await?;
         let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
@@ -253,9 +253,11 @@ async fn hold_new(
             .await?;
         let out = queries::one(&txn, booking).await?;
         txn.commit().await?;
-        Ok(out)
+        Ok((out, event.seats_version))
     })
-    .await
+    .await?;
+    state.hub.seats(event_id, version, seat_ids, "held").await;
+    Ok(out)
 }
 
 async fn attach_seats<C: ConnectionTrait>(
@@ -316,7 +318,7 @@ pub async fn modify(
         }
     }
     let event_id = booking.event_id;
-    with_retry(|| {
+    let changed = with_retry(|| {
         let (add, remove) = (add.clone(), remove.clone());
         async move {
             let now = state.clock.now();
@@ -400,10 +402,14 @@ pub async fn modify(
             .await?;
             let out = queries::one(&txn, booking).await?;
             txn.commit().await?;
-            Ok(out)
+            Ok((out, event.seats_version, add, remove))
         }
     })
-    .await
+    .await?;
+    let (out, version, added, released) = changed;
+    state.hub.seats(out.event_id, version, &added, "held").await;
+    state.hub.seats(out.event_id, version, &released, "available").await;
+    Ok(out)
 }
 
 /// A pending booking whose hold still runs; otherwise 409 `hold_expired` or `invalid_transition`.
@@ -432,7 +438,7 @@ pub async fn cancel(
         return Err(AppError::invalid("reason", "must be at most 500 characters"));
     }
     let event_id = queries::visible(&state.db, user, id).await?.event_id;
-    with_retry(|| {
+    let cancelled = with_retry(|| {
         let reason = reason.clone();
         async move {
             let now = state.clock.now();
@@ -444,7 +450,7 @@ pub async fn cancel(
                 // Confirmed bookings are cancelled with a refund (payments).
                 return Err(status::invalid_transition(current, BookingStatus::Cancelled));
             }
-            hold::release(&txn, id, None, event.seats_version, now).await?;
+            let released = hold::release(&txn, id, None, event.seats_version, now).await?;
             let reason =
                 reason.filter(|r| !r.trim().is_empty()).or_else(|| Some("cancelled by the buyer".into()));
             status::transition(&txn, &booking, BookingStatus::Cancelled, Actor(Some(user.id())), reason, now)
@@ -457,8 +463,12 @@ pub async fn cancel(
             let fresh = bookings::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound)?;
             let out = queries::one(&txn, fresh).await?;
             txn.commit().await?;
-            Ok(out)
+            Ok((out, event.seats_version, released))
         }
     })
-    .await
+    .await?;
+    let (out, version, released) = cancelled;
+    state.hub.seats(event_id, version, &released, "available").await;
+    state.hub.booking(id, BookingStatus::Cancelled.as_str()).await;
+    Ok(out)
 }

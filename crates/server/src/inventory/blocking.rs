@@ -83,7 +83,7 @@ pub async fn block(
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::invalid("reason", "say why, in at most 500 characters"));
     }
-    with_retry(|| async move {
+    let result = with_retry(|| async move {
         let now: DateTime<Utc> = state.clock.now();
         let txn = state.begin_write().await?;
         let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
@@ -116,12 +116,14 @@ pub async fn block(
         txn.commit().await?;
         Ok(BlockResult { event_id, version: event.seats_version, seat_ids: seat_ids.to_vec() })
     })
-    .await
+    .await?;
+    state.hub.seats(event_id, result.version, &result.seat_ids, "blocked").await;
+    Ok(result)
 }
 
 pub async fn unblock(state: &AppState, event_id: i64, seat_ids: &[i64]) -> AppResult<BlockResult> {
     check_ids(seat_ids)?;
-    with_retry(|| async move {
+    let result = with_retry(|| async move {
         let now = state.clock.now();
         let txn = state.begin_write().await?;
         let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
@@ -149,7 +151,9 @@ pub async fn unblock(state: &AppState, event_id: i64, seat_ids: &[i64]) -> AppRe
             seat_ids: freed.into_iter().map(|s| s.seat_id).collect(),
         })
     })
-    .await
+    .await?;
+    state.hub.seats(event_id, result.version, &result.seat_ids, "available").await;
+    Ok(result)
 }
 
 /// 409 `seat_unavailable` naming exactly the seats that could not be had.

@@ -46,12 +46,19 @@ pub async fn expire_holds(state: &AppState) -> Result<(), JobError> {
             seats = freed.seat_ids.len(),
             "expired holds released"
         );
+        state.hub.seats(freed.event_id, freed.version, &freed.seat_ids, "available").await;
+        for id in &freed.booking_ids {
+            state.hub.booking(*id, "expired").await;
+        }
     }
     Ok(())
 }
 
 pub async fn complete_bookings(state: &AppState) -> Result<(), JobError> {
     let done = sweep::complete_past_bookings(&state.writer, state.clock.now()).await?;
+    for id in &done {
+        state.hub.booking(*id, "completed").await;
+    }
     if !done.is_empty() {
         tracing::info!(count = done.len(), "bookings completed after their performance");
     }

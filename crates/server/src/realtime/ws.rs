@@ -1,0 +1,350 @@
+//! The WebSocket endpoints of SPEC §7.
+//!
+//! `/ws/events/{id}/seats/`: `hello` with the seat-map version, then seat changes batched over
+//! ~100 ms; a client that falls behind gets `resync` instead of a growing queue.
+//! `/ws/bookings/{id}/`: the first message must be `{"type":"auth","token":…}` (the access token
+//! never travels in a URL that proxies log); then the booking's status changes.
+//! `/ws/system/`: event updates and staff notices.
+//! Every session pings every 20 s and closes a peer silent for 60 s; unexpected, oversized or too
+//! many client messages close the connection with a reason; so does server shutdown.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    extract::{
+        ConnectInfo, Path, State, WebSocketUpgrade,
+        ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket},
+    },
+    response::Response,
+    routing::get,
+};
+use futures_util::{SinkExt, StreamExt, stream::SplitSink};
+use serde_json::{Value, json};
+use tokio::{sync::broadcast::error::RecvError, time::Instant};
+
+use super::hub::{Message, Topic};
+use crate::{accounts::extract::authenticate, app::AppState, bookings::queries, events::service::find_public};
+
+/// Largest message a client may send (they only send auth, ping and close).
+const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
+const BATCH_WINDOW: Duration = Duration::from_millis(100);
+const PING_EVERY: Duration = Duration::from_secs(20);
+const SILENT_LIMIT: Duration = Duration::from_secs(60);
+const AUTH_WITHIN: Duration = Duration::from_secs(10);
+/// Client messages allowed per 10 seconds.
+const FLOOD_LIMIT: u32 = 30;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/ws/events/{id}/seats", get(seats))
+        .route("/ws/bookings/{id}", get(booking))
+        .route("/ws/system", get(system))
+}
+
+/// Connections per client address, released when a session ends.
+pub struct WsLimits {
+    max: usize,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+pub struct WsSlot {
+    ip: IpAddr,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl Drop for WsSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl WsLimits {
+    pub fn new(max: usize) -> Self {
+        Self { max, open: Arc::default() }
+    }
+
+    fn take(&self, ip: IpAddr) -> Option<WsSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(WsSlot { ip, open: self.open.clone() })
+    }
+
+    /// Open connections, all clients together.
+    pub fn open(&self) -> usize {
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).values().sum()
+    }
+}
+
+type Sink = SplitSink<WebSocket, WsMessage>;
+
+/// One connection: its halves, and what the guards need to know.
+struct Session {
+    sink: Sink,
+    stream: futures_util::stream::SplitStream<WebSocket>,
+    state: AppState,
+    last_heard: Instant,
+    /// Client messages in the current 10-second window.
+    received: u32,
+    window: Instant,
+}
+
+/// What a client message means to a session.
+enum Incoming {
+    /// Nothing to act on (a pong, or a ping the library answered).
+    Quiet,
+    Text(Utf8Bytes),
+    /// The session must end (closed, broken, or closed by us with a reason).
+    End,
+}
+
+impl Session {
+    async fn send(&mut self, value: &Value) -> bool {
+        self.sink.send(WsMessage::Text(value.to_string().into())).await.is_ok()
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) {
+        let frame = CloseFrame { code, reason: reason.into() };
+        let _ = self.sink.send(WsMessage::Close(Some(frame))).await;
+        let _ = self.sink.close().await;
+    }
+
+    /// Reads the next client message and enforces the guards (size is enforced by axum).
+    async fn read(&mut self) -> Incoming {
+        match self.stream.next().await {
+            None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => Incoming::End,
+            Some(Ok(message)) => {
+                self.last_heard = Instant::now();
+                if self.window.elapsed() > Duration::from_secs(10) {
+                    self.window = Instant::now();
+                    self.received = 0;
+                }
+                self.received += 1;
+                if self.received > FLOOD_LIMIT {
+                    self.close(1008, "too many messages").await;
+                    return Incoming::End;
+                }
+                match message {
+                    WsMessage::Text(text) => Incoming::Text(text),
+                    WsMessage::Binary(_) => {
+                        self.close(1003, "binary messages are not accepted").await;
+                        Incoming::End
+                    }
+                    _ => Incoming::Quiet,
+                }
+            }
+        }
+    }
+
+    /// Answers `{"type":"ping"}`; anything else from the client closes the session.
+    async fn client_text(&mut self, text: &str) -> bool {
+        let kind = serde_json::from_str::<Value>(text).ok().and_then(|v| v["type"].as_str().map(str::to_owned));
+        if kind.as_deref() == Some("ping") {
+            self.send(&json!({"type": "pong"})).await
+        } else {
+            self.close(1003, "unexpected message").await;
+            false
+        }
+    }
+
+    /// Sends a heartbeat; false (and closed) when the peer has been silent too long.
+    async fn heartbeat(&mut self) -> bool {
+        if self.last_heard.elapsed() > SILENT_LIMIT {
+            self.close(1001, "no answer to pings").await;
+            return false;
+        }
+        self.sink.send(WsMessage::Ping(Default::default())).await.is_ok()
+    }
+}
+
+/// Opens a session if the address has room, then runs `body`.
+async fn open<F, Fut>(ws: WebSocketUpgrade, state: AppState, peer: SocketAddr, body: F) -> Response
+where
+    F: FnOnce(Session) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let slot = state.ws.take(peer.ip());
+    ws.max_message_size(MAX_CLIENT_MESSAGE).max_frame_size(MAX_CLIENT_MESSAGE).on_upgrade(move |socket| async move {
+        let (sink, stream) = socket.split();
+        let mut session =
+            Session { sink, stream, state, last_heard: Instant::now(), received: 0, window: Instant::now() };
+        match slot {
+            Some(slot) => {
+                body(session).await;
+                drop(slot);
+            }
+            None => session.close(1013, "too many connections from this address").await,
+        }
+    })
+}
+
+async fn seats(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> Response {
+    open(ws, state, peer, move |session| seat_session(session, id)).await
+}
+
+async fn seat_session(mut session: Session, id: String) {
+    let Ok(event_id) = id.parse::<i64>() else { return session.close(4404, "unknown performance").await };
+    // Subscribe before reading the version, so no change falls between the two.
+    let mut changes = session.state.hub.subscribe(&Topic::Seats(event_id));
+    let Ok(event) = find_public(&session.state.db, event_id).await else {
+        return session.close(4404, "unknown performance").await;
+    };
+    if !session.send(&json!({"type": "hello", "event_id": event_id, "version": event.seats_version})).await {
+        return;
+    }
+    let mut shutdown = session.state.shutdown.subscribe();
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        tokio::select! {
+            received = changes.recv() => match received {
+                Ok(first) => {
+                    // Gather what else arrives within the window into one frame.
+                    let mut batch = Batch::default();
+                    batch.add(&first);
+                    let deadline = Instant::now() + BATCH_WINDOW;
+                    let mut lagged = false;
+                    loop {
+                        match tokio::time::timeout_at(deadline, changes.recv()).await {
+                            Ok(Ok(more)) => batch.add(&more),
+                            Ok(Err(RecvError::Lagged(_))) => { lagged = true; break }
+                            Ok(Err(RecvError::Closed)) | Err(_) => break,
+                        }
+                    }
+                    let frame = if lagged { resync(&session.state, event_id).await } else { batch.frame(event_id) };
+                    if !session.send(&frame).await { return }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    let frame = resync(&session.state, event_id).await;
+                    if !session.send(&frame).await { return }
+                }
+                Err(RecvError::Closed) => return,
+            },
+            incoming = session.read() => match incoming {
+                Incoming::Quiet => {}
+                Incoming::Text(text) => if !session.client_text(&text).await { return },
+                Incoming::End => return,
+            },
+            _ = ping.tick() => if !session.heartbeat().await { return },
+            _ = shutdown.changed() => return session.close(1001, "server shutting down").await,
+        }
+    }
+}
+
+/// Seat changes merged over a batch window: the last status of each seat wins.
+#[derive(Default)]
+struct Batch {
+    version: i64,
+    seats: BTreeMap<i64, String>,
+}
+
+impl Batch {
+    fn add(&mut self, message: &Message) {
+        if let Message::Seats { version, changes, .. } = message {
+            self.version = self.version.max(*version);
+            for change in changes {
+                self.seats.insert(change.id, change.status.clone());
+            }
+        }
+    }
+
+    fn frame(self, event_id: i64) -> Value {
+        let changes: Vec<Value> = self.seats.into_iter().map(|(id, status)| json!({"id": id, "status": status})).collect();
+        json!({"type": "seats", "event_id": event_id, "version": self.version, "changes": changes})
+    }
+}
+
+/// Told to a client that fell behind: refetch the seat map at (at least) this version.
+async fn resync(state: &AppState, event_id: i64) -> Value {
+    let version = find_public(&state.db, event_id).await.map(|e| e.seats_version).unwrap_or_default();
+    json!({"type": "resync", "event_id": event_id, "version": version})
+}
+
+async fn booking(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> Response {
+    open(ws, state, peer, move |session| booking_session(session, id)).await
+}
+
+async fn booking_session(mut session: Session, id: String) {
+    let Ok(booking_id) = id.parse::<i64>() else { return session.close(4404, "unknown booking").await };
+    // The access token comes in the first message, never in the URL.
+    let first = tokio::time::timeout(AUTH_WITHIN, session.read()).await;
+    let Ok(Incoming::Text(text)) = first else { return session.close(4401, "authenticate first").await };
+    let message: Value = serde_json::from_str(&text).unwrap_or_default();
+    let token = match (message["type"].as_str(), message["token"].as_str()) {
+        (Some("auth"), Some(token)) => token.to_owned(),
+        _ => return session.close(4401, "authenticate first").await,
+    };
+    let Ok(user) = authenticate(&token, &session.state).await else {
+        return session.close(4401, "invalid token").await;
+    };
+    let mut updates = session.state.hub.subscribe(&Topic::Booking(booking_id));
+    // Someone else's booking looks exactly like a missing one.
+    let Ok(booking) = queries::visible(&session.state.db, &user, booking_id).await else {
+        return session.close(4404, "unknown booking").await;
+    };
+    if !session.send(&json!({"type": "hello", "id": booking.id, "status": booking.status})).await {
+        return;
+    }
+    forward(session, &mut updates).await;
+}
+
+async fn system(ws: WebSocketUpgrade, State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
+    open(ws, state, peer, |mut session| async move {
+        let mut updates = session.state.hub.subscribe(&Topic::System);
+        if session.send(&json!({"type": "hello"})).await {
+            forward(session, &mut updates).await;
+        }
+    })
+    .await
+}
+
+/// Relays hub messages as they come (booking and system channels are low-volume).
+async fn forward(mut session: Session, updates: &mut tokio::sync::broadcast::Receiver<Arc<Message>>) {
+    let mut shutdown = session.state.shutdown.subscribe();
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        tokio::select! {
+            received = updates.recv() => match received {
+                Ok(message) => {
+                    let Ok(value) = serde_json::to_value(message.as_ref()) else { continue };
+                    if !session.send(&value).await { return }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    if !session.send(&json!({"type": "resync"})).await { return }
+                }
+                Err(RecvError::Closed) => return,
+            },
+            incoming = session.read() => match incoming {
+                Incoming::Quiet => {}
+                Incoming::Text(text) => if !session.client_text(&text).await { return },
+                Incoming::End => return,
+            },
+            _ = ping.tick() => if !session.heartbeat().await { return },
+            _ = shutdown.changed() => return session.close(1001, "server shutting down").await,
+        }
+    }
+}
