@@ -117,6 +117,7 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .merge(api)
         .merge(health::router())
+        .merge(crate::media::router())
         .route("/", axum::routing::get(crate::site::index))
         // The strict CSP covers the API and the site; the docs viewer (merged after) has its own page.
         .layer(security::content_security_policy())
@@ -146,7 +147,11 @@ pub fn router(state: AppState) -> Router {
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(crate::venues::routes::router())
+        .merge(crate::venues::admin_routes::router())
         .merge(crate::events::routes::router())
+        .merge(crate::events::admin_routes::router())
+        .merge(crate::events::image_routes::router())
+        .merge(crate::events::review_routes::router())
         .merge(crate::catalog::routes::router())
         .merge(crate::accounts::routes::router())
         .merge(crate::accounts::admin::router())
