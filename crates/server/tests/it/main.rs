@@ -11,6 +11,7 @@ mod catalog;
 mod cli;
 mod envelope;
 mod events;
+mod events_admin;
 mod fixtures;
 mod health;
 mod limits;
