@@ -131,24 +131,21 @@ pub async fn lock(txn: &DatabaseTransaction, id: i64) -> AppResult<events::Model
         .ok_or(AppError::NotFound)
 }
 
-async fn resolve_category(db: &impl ConnectionTrait, c: &mut Checks, value: &IdOrSlug) -> Option<i64> {
+async fn resolve_category(
+    db: &impl ConnectionTrait,
+    c: &mut Checks,
+    value: &IdOrSlug,
+) -> AppResult<Option<i64>> {
     let cond = match value {
         IdOrSlug::Id(id) => Condition::all().add(categories::Column::Id.eq(*id)),
         IdOrSlug::Slug(slug) => Condition::all().add(categories::Column::Slug.eq(slug.trim().to_lowercase())),
     };
     let found =
-        categories::Entity::find().filter(cond).filter(categories::Column::IsActive.eq(true)).one(db).await;
-    match found {
-        Ok(Some(cat)) => Some(cat.id),
-        Ok(None) => {
-            c.fail("category", "no such category");
-            None
-        }
-        Err(err) => {
-            c.fail("category", format!("could not be read: {err}"));
-            None
-        }
+        categories::Entity::find().filter(cond).filter(categories::Column::IsActive.eq(true)).one(db).await?;
+    if found.is_none() {
+        c.fail("category", "no such category");
     }
+    Ok(found.map(|cat| cat.id))
 }
 
 async fn resolve_tags(db: &impl ConnectionTrait, c: &mut Checks, values: &[IdOrSlug]) -> AppResult<Vec<i64>> {
@@ -221,7 +218,7 @@ async fn apply(
     }
     if let Some(category) = patch.category {
         let id = match category {
-            Some(value) => resolve_category(txn, &mut c, &value).await,
+            Some(value) => resolve_category(txn, &mut c, &value).await?,
             None => None,
         };
         active.category_id = Set(id);

@@ -455,6 +455,27 @@ async fn a_stadium_tier_of_100000_seats_is_created_in_one_request() {
         seats::Entity::find().filter(seats::Column::RowIndex.eq(99)).one(app.db()).await.unwrap().unwrap();
     assert_eq!(last.row_label, "CV");
 
+    // A performance there publishes all of them (one INSERT … SELECT, whatever the size).
+    let event = fixtures::draft(&app, &token, venue, "Cup Final", 20).await;
+    let tier = sections::Entity::find().one(app.db()).await.unwrap().unwrap().id;
+    let res = app
+        .put(
+            &format!("/api/events/{event}/prices"),
+            &json!({"prices": [{"section_id": tier, "price": 200_000}]}),
+            &token,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let res = app.post(&format!("/api/events/{event}/publish"), &json!({}), Some(&token)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let sold_out_later = entity::event_seats::Entity::find()
+        .filter(entity::event_seats::Column::EventId.eq(event))
+        .count(app.db())
+        .await
+        .unwrap();
+    assert_eq!(sold_out_later, 100_000);
+    println!("… and published by {:?}", started.elapsed());
+
     // One seat more than the limit writes nothing.
     let lengths: Vec<u32> = [1000; 100].into_iter().chain([1]).collect();
     let res = app
