@@ -6,9 +6,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     admin::{self, VenueBody, VenuePatch},
-    sections::{
-        self, SeatOut, SeatsBody, SeatsPatch, SeatsUpdated, SectionAdminOut, SectionBody, SectionPatch,
-    },
+    seats::{self, SeatOut, SeatsPatch, SeatsUpdated},
+    sections::{self, SeatsBody, SectionAdminOut, SectionBody, SectionPatch},
     service::VenueOut,
 };
 use crate::{
@@ -142,7 +141,7 @@ async fn list_section_seats(
     _staff: Staff,
     ApiPath((venue_id, section_id)): ApiPath<(i64, i64)>,
 ) -> AppResult<ApiResponse<Vec<SeatOut>>> {
-    Ok(ApiResponse::ok(sections::seats_of(&state.db, venue_id, section_id).await?))
+    Ok(ApiResponse::ok(seats::seats_of(&state.db, venue_id, section_id).await?))
 }
 
 /// Adds a layout's seats to a section (staff). Seats sharing a row and number, or a row and
@@ -175,5 +174,5 @@ async fn update_seats(
     ApiPath(venue_id): ApiPath<i64>,
     ApiJson(body): ApiJson<SeatsPatch>,
 ) -> AppResult<ApiResponse<SeatsUpdated>> {
-    Ok(ApiResponse::ok(sections::update_seats(&state.db, venue_id, body, state.clock.now()).await?))
+    Ok(ApiResponse::ok(seats::update_seats(&state.db, venue_id, body, state.clock.now()).await?))
 }

@@ -4,5 +4,6 @@ pub mod admin;
 pub mod admin_routes;
 pub mod layout;
 pub mod routes;
+pub mod seats;
 pub mod sections;
 pub mod service;

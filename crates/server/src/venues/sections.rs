@@ -1,5 +1,5 @@
-//! Staff management of a venue's sections and seats: sections generated from a layout (or a
-//! layout added to an existing section), per-seat edits, soft deletion. Every change refreshes
+//! Staff management of a venue's sections: generated from a layout (or a layout added to an
+//! existing section), renamed, reordered, soft-deleted and restored. Every change refreshes
 //! the venue's derived capacity in the same transaction, and a failure leaves nothing written.
 //!
 //! Published performances are never touched: their `event_seats` rows were copied at publish.
@@ -12,13 +12,14 @@ use chrono::{DateTime, Utc};
 use entity::{seats, sections, venues};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
     layout::{GeneratedSeat, LayoutSpec, row_index_of},
+    seats::SeatKind,
     service::{find_active, insert_seats, refresh_capacity},
 };
 use crate::{
@@ -26,30 +27,6 @@ use crate::{
     error::{AppError, AppResult, ErrorItem, is_unique_violation},
     validate::Checks,
 };
-
-/// Seat ids are checked and updated in slices that stay under both databases' bind limits.
-const ID_CHUNK: usize = 5_000;
-const MAX_SEAT_IDS: usize = 100_000;
-
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SeatKind {
-    Standard,
-    Wheelchair,
-    Companion,
-    RestrictedView,
-}
-
-impl SeatKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Standard => "standard",
-            Self::Wheelchair => "wheelchair",
-            Self::Companion => "companion",
-            Self::RestrictedView => "restricted_view",
-        }
-    }
-}
 
 /// Seats of one row given a kind other than `standard` while the layout is generated.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -91,15 +68,6 @@ pub struct SectionPatch {
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SeatsPatch {
-    /// Seats of this venue, 1 to 100,000 ids.
-    pub seat_ids: Vec<i64>,
-    pub kind: Option<SeatKind>,
-    pub is_active: Option<bool>,
-}
-
 /// A section as staff see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SectionAdminOut {
@@ -112,26 +80,6 @@ pub struct SectionAdminOut {
     /// Active seats of the section.
     pub seat_count: u64,
     /// The venue's capacity after the change.
-    pub venue_capacity: i32,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SeatOut {
-    pub id: i64,
-    pub section_id: i64,
-    pub row: String,
-    pub number: i32,
-    pub row_index: i32,
-    pub position: i32,
-    pub x: f64,
-    pub y: f64,
-    pub kind: String,
-    pub is_active: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SeatsUpdated {
-    pub updated: u64,
     pub venue_capacity: i32,
 }
 
@@ -210,7 +158,7 @@ async fn out(db: &impl ConnectionTrait, s: sections::Model, capacity: i32) -> Ap
 }
 
 /// A section of an active venue (deleted sections included: they can be restored), or 404.
-async fn find_section(
+pub(super) async fn find_section(
     db: &impl ConnectionTrait,
     venue_id: i64,
     section_id: i64,
@@ -435,97 +383,4 @@ pub async fn delete(
 ) -> AppResult<()> {
     let patch = SectionPatch { is_active: Some(false), ..Default::default() };
     update(db, venue_id, section_id, patch, now).await.map(|_| ())
-}
-
-/// Every seat of a section, inactive ones included, front row first.
-pub async fn seats_of(db: &DatabaseConnection, venue_id: i64, section_id: i64) -> AppResult<Vec<SeatOut>> {
-    find_section(db, venue_id, section_id).await?;
-    Ok(seats::Entity::find()
-        .filter(seats::Column::SectionId.eq(section_id))
-        .order_by_asc(seats::Column::RowIndex)
-        .order_by_asc(seats::Column::Position)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| SeatOut {
-            id: s.id,
-            section_id: s.section_id,
-            row: s.row_label,
-            number: s.number,
-            row_index: s.row_index,
-            position: s.position,
-            x: s.x,
-            y: s.y,
-            kind: s.kind,
-            is_active: s.is_active,
-        })
-        .collect())
-}
-
-/// Changes the kind or active flag of seats of this venue; ids of other venues' seats (or of no
-/// seat) are refused by name and nothing changes.
-pub async fn update_seats(
-    db: &DatabaseConnection,
-    venue_id: i64,
-    patch: SeatsPatch,
-    now: DateTime<Utc>,
-) -> AppResult<SeatsUpdated> {
-    let mut ids = patch.seat_ids;
-    ids.sort_unstable();
-    ids.dedup();
-    let mut c = Checks::new();
-    if ids.is_empty() || ids.len() > MAX_SEAT_IDS {
-        c.fail("seat_ids", format!("give 1 to {MAX_SEAT_IDS} seat ids"));
-    }
-    if patch.kind.is_none() && patch.is_active.is_none() {
-        c.fail("kind", "give kind or is_active");
-    }
-    c.finish()?;
-    find_active(db, venue_id).await?;
-
-    let txn = db::begin_write(db).await?;
-    let venue_sections = sea_orm::sea_query::Query::select()
-        .column(sections::Column::Id)
-        .from(sections::Entity)
-        .and_where(sections::Column::VenueId.eq(venue_id))
-        .to_owned();
-    let mut found = HashSet::with_capacity(ids.len());
-    for chunk in ids.chunks(ID_CHUNK) {
-        let rows: Vec<i64> = seats::Entity::find()
-            .select_only()
-            .column(seats::Column::Id)
-            .filter(seats::Column::Id.is_in(chunk.iter().copied()))
-            .filter(seats::Column::SectionId.in_subquery(venue_sections.clone()))
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        found.extend(rows);
-    }
-    let missing: Vec<i64> = ids.iter().copied().filter(|id| !found.contains(id)).collect();
-    if !missing.is_empty() {
-        let shown: Vec<i64> = missing.iter().copied().take(100).collect();
-        return Err(AppError::Validation(vec![
-            ErrorItem::field(
-                "seat_ids",
-                format!("{} ids are not seats of this venue: {shown:?}", missing.len()),
-            )
-            .with_detail("seat_ids", serde_json::json!(shown)),
-        ]));
-    }
-    let mut updated = 0;
-    for chunk in ids.chunks(ID_CHUNK) {
-        let mut update = seats::Entity::update_many()
-            .col_expr(seats::Column::UpdatedAt, Expr::val(now))
-            .filter(seats::Column::Id.is_in(chunk.iter().copied()));
-        if let Some(kind) = patch.kind {
-            update = update.col_expr(seats::Column::Kind, Expr::val(kind.as_str()));
-        }
-        if let Some(active) = patch.is_active {
-            update = update.col_expr(seats::Column::IsActive, Expr::val(active));
-        }
-        updated += update.exec(&txn).await?.rows_affected;
-    }
-    let venue_capacity = refresh_capacity(&txn, venue_id, now).await?;
-    txn.commit().await?;
-    Ok(SeatsUpdated { updated, venue_capacity })
 }
