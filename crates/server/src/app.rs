@@ -103,7 +103,8 @@ impl AppState {
         };
         let ws = WsLimits::new(config.ws_max_per_ip);
         let (shutdown, _) = tokio::sync::watch::channel(false);
-        let state = Self(Arc::new(App { config, db, writer, clock, jwt, mailer, redis, limits, hub, ws, shutdown }));
+        let state =
+            Self(Arc::new(App { config, db, writer, clock, jwt, mailer, redis, limits, hub, ws, shutdown }));
         state.load_demo_if_wanted().await?;
         Ok(state)
     }
@@ -138,6 +139,7 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .merge(api)
         .merge(health::router())
+        .merge(crate::media::router())
         .route("/", axum::routing::get(crate::site::index))
         .merge(crate::realtime::ws::router())
         // The strict CSP covers the API and the site; the docs viewer (merged after) has its own page.
@@ -168,7 +170,11 @@ pub fn router(state: AppState) -> Router {
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(crate::venues::routes::router())
+        .merge(crate::venues::admin_routes::router())
         .merge(crate::events::routes::router())
+        .merge(crate::events::admin_routes::router())
+        .merge(crate::events::image_routes::router())
+        .merge(crate::events::review_routes::router())
         .merge(crate::catalog::routes::router())
         .merge(crate::accounts::routes::router())
         .merge(crate::accounts::admin::router())

@@ -60,6 +60,9 @@ pub enum AppError {
     Credentials,
     #[error("forbidden")]
     Forbidden,
+    /// 403 with a specific code (`review_not_allowed`, …): the caller is known but may not do this.
+    #[error("denied: {0:?}")]
+    Denied(ErrorItem),
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -92,11 +95,20 @@ impl AppError {
         Self::Conflict(ErrorItem::new(code, message))
     }
 
+    pub fn denied(code: &str, message: impl Into<String>) -> Self {
+        Self::Denied(ErrorItem::new(code, message))
+    }
+
+    /// Whether this is a database unique-index violation (a race the index decided).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Internal(err) if err.downcast_ref::<sea_orm::DbErr>().is_some_and(is_unique_violation))
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized | Self::InvalidToken | Self::Credentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::Denied(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -111,7 +123,7 @@ impl AppError {
     fn items(self) -> Vec<ErrorItem> {
         match self {
             Self::Validation(items) => items,
-            Self::Conflict(item) => vec![item],
+            Self::Conflict(item) | Self::Denied(item) => vec![item],
             Self::Unauthorized => vec![ErrorItem::new("unauthorized", "Authentication required.")],
             Self::InvalidToken => {
                 vec![ErrorItem::new("invalid_token", "The token is invalid, revoked or expired.")]
@@ -170,6 +182,11 @@ impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         Self::Internal(anyhow::Error::new(err))
     }
+}
+
+/// Whether a database error is a unique-index violation (a race the index decided).
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }
 
 impl From<sea_orm::TransactionError<AppError>> for AppError {

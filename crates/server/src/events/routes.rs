@@ -11,6 +11,7 @@ use super::{
     service::{self, EventDetail, EventFilter, EventSummary},
 };
 use crate::{
+    accounts::extract::CurrentUser,
     app::AppState,
     error::AppResult,
     http::{
@@ -64,13 +65,20 @@ async fn list_events(
     Ok(ApiResponse::<EventSummary>::page(page))
 }
 
-/// One performance with its venue, prices per section, images and rating.
-#[utoipa::path(get, path = "/api/events/{id}", tag = "events", params(("id" = i64, Path)),
+/// One performance with its venue, prices per section, images and rating. With a staff token,
+/// drafts are shown too.
+#[utoipa::path(get, path = "/api/events/{id}", tag = "events", params(("id" = i64, Path)), security((), ("bearer" = [])),
     responses((status = 200, body = Envelope<EventDetail>), (status = 404, body = ErrorEnvelope)))]
 async fn get_event(
     State(state): State<AppState>,
+    user: Option<CurrentUser>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<ApiResponse<EventDetail>> {
+    // Staff also see drafts (to review them before publishing); everyone else only what is public.
+    if user.is_some_and(|u| u.is_staff()) {
+        let event = service::find_active(&state.db, id).await?;
+        return Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?));
+    }
     Ok(ApiResponse::ok(service::detail(&state.db, id).await?))
 }
 

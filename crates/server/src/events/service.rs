@@ -23,6 +23,7 @@ use crate::{
 /// Status values of an event (the database keeps them as text with a CHECK).
 pub const DRAFT: &str = "draft";
 pub const PUBLISHED: &str = "published";
+pub const CANCELLED: &str = "cancelled";
 
 pub const ORDERINGS: &[&str] =
     &["start_time", "-start_time", "price", "-price", "rating", "-rating", "title", "-title"];
@@ -134,7 +135,7 @@ fn rating_expr() -> SimpleExpr {
 }
 
 /// Escapes `%`, `_` and `\` so user text matches literally in a `LIKE … ESCAPE '\'`.
-fn like_contains(text: &str) -> String {
+pub fn like_contains(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('%');
     for c in text.chars() {
@@ -390,7 +391,21 @@ pub async fn find_public(db: &DatabaseConnection, id: i64) -> AppResult<events::
 }
 
 pub async fn detail(db: &DatabaseConnection, id: i64) -> AppResult<EventDetail> {
-    let event = find_public(db, id).await?;
+    detail_of(db, find_public(db, id).await?).await
+}
+
+/// An event that has not been deleted, whatever its status (staff see drafts), or 404.
+pub async fn find_active(db: &impl sea_orm::ConnectionTrait, id: i64) -> AppResult<events::Model> {
+    events::Entity::find_by_id(id)
+        .filter(events::Column::IsActive.eq(true))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The detail of `event`, whatever its status: callers decide who may see it.
+pub async fn detail_of(db: &DatabaseConnection, event: events::Model) -> AppResult<EventDetail> {
+    let id = event.id;
     let cancel_reason = event.cancel_reason.clone();
     let prices = event_section_prices::Entity::find()
         .filter(event_section_prices::Column::EventId.eq(id))

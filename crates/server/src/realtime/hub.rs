@@ -122,10 +122,11 @@ impl Hub {
         match &self.redis {
             None => self.local.deliver(&topic, message),
             Some((client, channel)) => {
-                let wire = match serde_json::to_string(&Wire { topic: topic.clone(), message: message.clone() }) {
-                    Ok(wire) => wire,
-                    Err(err) => return tracing::error!(error = %err, "hub message does not serialize"),
-                };
+                let wire =
+                    match serde_json::to_string(&Wire { topic: topic.clone(), message: message.clone() }) {
+                        Ok(wire) => wire,
+                        Err(err) => return tracing::error!(error = %err, "hub message does not serialize"),
+                    };
                 if let Err(err) = client.publish::<(), _, _>(channel.as_str(), wire).await {
                     // Redis is down: at least this instance's subscribers hear of it.
                     tracing::warn!(error = %err, "Redis PUBLISH failed; delivering locally only");

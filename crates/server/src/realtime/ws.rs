@@ -29,7 +29,9 @@ use serde_json::{Value, json};
 use tokio::{sync::broadcast::error::RecvError, time::Instant};
 
 use super::hub::{Message, Topic};
-use crate::{accounts::extract::authenticate, app::AppState, bookings::queries, events::service::find_public};
+use crate::{
+    accounts::extract::authenticate, app::AppState, bookings::queries, events::service::find_public,
+};
 
 /// Largest message a client may send (they only send auth, ping and close).
 const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
@@ -153,7 +155,8 @@ impl Session {
 
     /// Answers `{"type":"ping"}`; anything else from the client closes the session.
     async fn client_text(&mut self, text: &str) -> bool {
-        let kind = serde_json::from_str::<Value>(text).ok().and_then(|v| v["type"].as_str().map(str::to_owned));
+        let kind =
+            serde_json::from_str::<Value>(text).ok().and_then(|v| v["type"].as_str().map(str::to_owned));
         if kind.as_deref() == Some("ping") {
             self.send(&json!({"type": "pong"})).await
         } else {
@@ -179,18 +182,26 @@ where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let slot = state.ws.take(peer.ip());
-    ws.max_message_size(MAX_CLIENT_MESSAGE).max_frame_size(MAX_CLIENT_MESSAGE).on_upgrade(move |socket| async move {
-        let (sink, stream) = socket.split();
-        let mut session =
-            Session { sink, stream, state, last_heard: Instant::now(), received: 0, window: Instant::now() };
-        match slot {
-            Some(slot) => {
-                body(session).await;
-                drop(slot);
+    ws.max_message_size(MAX_CLIENT_MESSAGE).max_frame_size(MAX_CLIENT_MESSAGE).on_upgrade(
+        move |socket| async move {
+            let (sink, stream) = socket.split();
+            let mut session = Session {
+                sink,
+                stream,
+                state,
+                last_heard: Instant::now(),
+                received: 0,
+                window: Instant::now(),
+            };
+            match slot {
+                Some(slot) => {
+                    body(session).await;
+                    drop(slot);
+                }
+                None => session.close(1013, "too many connections from this address").await,
             }
-            None => session.close(1013, "too many connections from this address").await,
-        }
-    })
+        },
+    )
 }
 
 async fn seats(
@@ -268,7 +279,8 @@ impl Batch {
     }
 
     fn frame(self, event_id: i64) -> Value {
-        let changes: Vec<Value> = self.seats.into_iter().map(|(id, status)| json!({"id": id, "status": status})).collect();
+        let changes: Vec<Value> =
+            self.seats.into_iter().map(|(id, status)| json!({"id": id, "status": status})).collect();
         json!({"type": "seats", "event_id": event_id, "version": self.version, "changes": changes})
     }
 }
@@ -312,7 +324,11 @@ async fn booking_session(mut session: Session, id: String) {
     forward(session, &mut updates).await;
 }
 
-async fn system(ws: WebSocketUpgrade, State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
+async fn system(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
     open(ws, state, peer, |mut session| async move {
         let mut updates = session.state.hub.subscribe(&Topic::System);
         if session.send(&json!({"type": "hello"})).await {

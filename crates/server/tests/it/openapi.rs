@@ -12,6 +12,7 @@ async fn the_openapi_document_is_3_1_and_lists_every_api_route() {
     assert_eq!(
         documented,
         [
+            "/api/admin/events",
             "/api/admin/jobs",
             "/api/admin/jobs/summary",
             "/api/admin/jobs/{id}/discard",
@@ -34,6 +35,14 @@ async fn the_openapi_document_is_3_1_and_lists_every_api_route() {
             "/api/categories",
             "/api/events",
             "/api/events/{id}",
+            "/api/events/{id}/cancel",
+            "/api/events/{id}/images",
+            "/api/events/{id}/images/{image_id}",
+            "/api/events/{id}/poster",
+            "/api/events/{id}/prices",
+            "/api/events/{id}/publish",
+            "/api/events/{id}/reviews",
+            "/api/events/{id}/reviews/{review_id}",
             "/api/events/{id}/seats",
             "/api/events/{id}/seats/block",
             "/api/events/{id}/seats/unblock",
@@ -43,7 +52,31 @@ async fn the_openapi_document_is_3_1_and_lists_every_api_route() {
             "/api/venues",
             "/api/venues/{id}",
             "/api/venues/{id}/events",
+            "/api/venues/{id}/seats",
+            "/api/venues/{id}/sections",
+            "/api/venues/{id}/sections/{section_id}",
+            "/api/venues/{id}/sections/{section_id}/seats",
         ]
+    );
+    // Public reads and staff writes share a path: both are documented.
+    let methods = |path: &str| -> Vec<String> {
+        let mut m: Vec<String> = paths[path].as_object().unwrap().keys().cloned().collect();
+        m.sort();
+        m
+    };
+    assert_eq!(methods("/api/venues"), ["get", "post"]);
+    assert_eq!(methods("/api/venues/{id}"), ["delete", "get", "patch", "put"]);
+    assert_eq!(methods("/api/events/{id}"), ["delete", "get", "patch", "put"]);
+    assert_eq!(methods("/api/events/{id}/reviews"), ["get", "post"]);
+    // Staff writes say they need the bearer token.
+    for (path, method) in
+        [("/api/venues", "post"), ("/api/events/{id}/prices", "put"), ("/api/events/{id}/images", "post")]
+    {
+        assert_eq!(paths[path][method]["security"][0]["bearer"], serde_json::json!([]), "{method} {path}");
+    }
+    assert!(
+        paths["/api/events/{id}/images"]["post"]["requestBody"]["content"]["multipart/form-data"].is_object(),
+        "the upload is documented as multipart"
     );
     assert!(res.body["components"]["securitySchemes"]["bearer"].is_object());
 }

@@ -1,0 +1,175 @@
+//! Staff routes for performances: create, edit, delete, prices, publish, cancel, and the staff
+//! list of every status. Anonymous callers get 401, customers 403.
+
+use std::collections::HashMap;
+
+use axum::{extract::State, http::StatusCode};
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    admin::{self, AdminFilter, CancelBody, EventBody, EventPatch},
+    prices::{self, PricesBody, PricesOut},
+    service::{self, EventDetail, EventSummary},
+};
+use crate::{
+    accounts::extract::Staff,
+    app::AppState,
+    error::AppResult,
+    http::{
+        ApiJson, ApiPath, ApiResponse, PageRequest, Params,
+        envelope::{Envelope, ErrorEnvelope},
+        extract::ApiQuery,
+    },
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_event))
+        .routes(routes!(replace_event, update_event, delete_event))
+        .routes(routes!(set_prices))
+        .routes(routes!(publish_event))
+        .routes(routes!(cancel_event))
+        .routes(routes!(admin_list_events))
+}
+
+/// A new draft performance (staff). Category and tags by id or slug; the slug is generated from
+/// the title and the local date unless given.
+#[utoipa::path(post, path = "/api/events", tag = "events", request_body = EventBody, security(("bearer" = [])),
+    responses((status = 201, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
+              (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 409, description = "`slug_taken`", body = ErrorEnvelope)))]
+async fn create_event(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiJson(body): ApiJson<EventBody>,
+) -> AppResult<ApiResponse<EventDetail>> {
+    let event = admin::create(&state.db, body, state.clock.now()).await?;
+    Ok(ApiResponse::created(service::detail_of(&state.db, event).await?))
+}
+
+/// Replaces every field of a performance (staff); absent optional fields are cleared. A
+/// published performance keeps its venue; a cancelled one cannot change.
+#[utoipa::path(put, path = "/api/events/{id}", tag = "events", params(("id" = i64, Path)), request_body = EventBody,
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "`venue_change_not_allowed`, `invalid_transition`, `slug_taken`", body = ErrorEnvelope)))]
+async fn replace_event(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<EventBody>,
+) -> AppResult<ApiResponse<EventDetail>> {
+    let event = admin::update(&state.db, id, body.into(), state.clock.now()).await?;
+    Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
+}
+
+/// Changes the fields present (staff); `null` clears `category`, `sales_start` or `sales_end`.
+#[utoipa::path(patch, path = "/api/events/{id}", tag = "events", params(("id" = i64, Path)), request_body = EventPatch,
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "`venue_change_not_allowed`, `invalid_transition`, `slug_taken`", body = ErrorEnvelope)))]
+async fn update_event(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<EventPatch>,
+) -> AppResult<ApiResponse<EventDetail>> {
+    let event = admin::update(&state.db, id, body, state.clock.now()).await?;
+    Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
+}
+
+/// Soft-deletes a performance (staff): it leaves every list; its bookings stay readable.
+#[utoipa::path(delete, path = "/api/events/{id}", tag = "events", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+async fn delete_event(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<StatusCode> {
+    admin::delete(&state.db, id, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets prices per section (staff). On a published performance the seats not held or sold take
+/// the new price and the seat map's version grows.
+#[utoipa::path(put, path = "/api/events/{id}/prices", tag = "events", params(("id" = i64, Path)), request_body = PricesBody,
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<PricesOut>), (status = 400, body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "`invalid_transition` (cancelled)", body = ErrorEnvelope)))]
+async fn set_prices(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<PricesBody>,
+) -> AppResult<ApiResponse<PricesOut>> {
+    Ok(ApiResponse::ok(prices::set(&state.db, id, body, state.clock.now()).await?))
+}
+
+/// Publishes a draft (staff): every active seat of the venue is copied with its section's price,
+/// so a price is needed for every section with seats.
+#[utoipa::path(post, path = "/api/events/{id}/publish", tag = "events", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Envelope<EventDetail>), (status = 400, description = "a section has no price", body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "`invalid_transition`", body = ErrorEnvelope)))]
+async fn publish_event(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<ApiResponse<EventDetail>> {
+    let event = admin::publish(&state.db, id, state.clock.now()).await?;
+    Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
+}
+
+/// Cancels a draft or published performance (staff): sales stop and the reason is shown.
+#[utoipa::path(post, path = "/api/events/{id}/cancel", tag = "events", params(("id" = i64, Path)), request_body = CancelBody,
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "`invalid_transition`", body = ErrorEnvelope)))]
+async fn cancel_event(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<CancelBody>,
+) -> AppResult<ApiResponse<EventDetail>> {
+    let event = admin::cancel(&state.db, id, body, state.clock.now()).await?;
+    Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Documents the query string; it is read through `Params`.
+pub struct AdminEventQuery {
+    /// `draft`, `published` or `cancelled`.
+    status: Option<String>,
+    /// Venue id.
+    venue: Option<i64>,
+    /// Case-insensitive substring of the title or description.
+    q: Option<String>,
+    page: Option<u64>,
+    page_size: Option<u64>,
+}
+
+/// Every performance not deleted, any status, past ones too, latest start first (staff).
+#[utoipa::path(get, path = "/api/admin/events", tag = "events", params(AdminEventQuery), security(("bearer" = [])),
+    responses((status = 200, body = Envelope<Vec<EventSummary>>), (status = 400, body = ErrorEnvelope),
+              (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+async fn admin_list_events(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiQuery(raw): ApiQuery<HashMap<String, String>>,
+) -> AppResult<ApiResponse<Vec<EventSummary>>> {
+    let mut params = Params::new(raw);
+    let filter = AdminFilter {
+        status: params.choice("status", &["draft", "published", "cancelled"]),
+        venue: params.id("venue"),
+        q: params.string("q", 200),
+        page: PageRequest::read(&mut params),
+    };
+    params.finish()?;
+    Ok(ApiResponse::<EventSummary>::page(admin::list(&state.db, &filter).await?))
+}
