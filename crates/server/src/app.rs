@@ -24,6 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     accounts::tokens::JwtKeys,
+    cache::Cache,
     clock::{Clock, SystemClock},
     config::{Config, DemoMode},
     db, demo,
@@ -55,6 +56,7 @@ pub struct App {
     pub redis: Option<Redis>,
     pub limits: Limiter,
     pub hub: Hub,
+    pub cache: Cache,
     pub ws: WsLimits,
     /// Flips to true when the server shuts down; WebSocket sessions close themselves on it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
@@ -101,10 +103,26 @@ impl AppState {
             Some(client) => Hub::redis(client.clone(), &config.redis_prefix).await?,
             None => Hub::local(),
         };
+        let cache = match &redis {
+            Some(client) => Cache::redis(client.clone(), &config.redis_prefix),
+            None => Cache::memory(),
+        };
         let ws = WsLimits::new(config.ws_max_per_ip);
         let (shutdown, _) = tokio::sync::watch::channel(false);
-        let state =
-            Self(Arc::new(App { config, db, writer, clock, jwt, mailer, redis, limits, hub, ws, shutdown }));
+        let state = Self(Arc::new(App {
+            config,
+            db,
+            writer,
+            clock,
+            jwt,
+            mailer,
+            redis,
+            limits,
+            hub,
+            cache,
+            ws,
+            shutdown,
+        }));
         state.load_demo_if_wanted().await?;
         Ok(state)
     }
@@ -134,7 +152,9 @@ impl AppState {
 /// The whole HTTP surface: the documented API, health, the OpenAPI viewer and the site root.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_router().split_for_parts();
-    let api = api.layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_requests));
+    let api = api
+        .layer(axum::middleware::from_fn_with_state(state.clone(), invalidate_cache))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_requests));
     let https = state.config.public_base_url.starts_with("https://");
     let router = Router::new()
         .merge(api)
@@ -183,6 +203,24 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::bookings::routes::router())
         .merge(crate::inventory::blocking::router())
         .merge(crate::jobs::routes::router())
+}
+
+/// After a successful catalog write, drops the cached answers it affects.
+async fn invalidate_cache(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let writes = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if writes && response.status().is_success() {
+        crate::cache::invalidate_for(&state.cache, &path).await;
+    }
+    response
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -10,9 +10,12 @@ use super::{
     seatmap::{self, SeatMap},
     service::{self, EventDetail, EventFilter, EventSummary},
 };
+use serde_json::Value;
+
 use crate::{
     accounts::extract::CurrentUser,
     app::AppState,
+    cache,
     error::AppResult,
     http::{
         ApiPath, ApiResponse, Params,
@@ -57,12 +60,35 @@ pub struct EventListQuery {
 async fn list_events(
     State(state): State<AppState>,
     ApiQuery(raw): ApiQuery<HashMap<String, String>>,
-) -> AppResult<ApiResponse<Vec<EventSummary>>> {
+) -> AppResult<ApiResponse<Value>> {
+    let key = cache::list_key("events", &raw);
     let mut params = Params::new(raw);
     let filter = EventFilter::read(&mut params);
     params.finish()?;
-    let page = service::list(&state.db, state.clock.now(), &filter).await?;
-    Ok(ApiResponse::<EventSummary>::page(page))
+    cached_list(&state, key, &filter).await
+}
+
+/// A page of the public list, from the cache when it holds one for the current generation.
+pub async fn cached_list(
+    state: &AppState,
+    key: String,
+    filter: &EventFilter,
+) -> AppResult<ApiResponse<Value>> {
+    let now = state.clock.now();
+    let key = format!("{key}:{}", state.cache.generation(cache::LISTS).await);
+    if let Some(hit) = state.cache.get(&key, now).await {
+        return Ok(ApiResponse::with_pagination(hit.data, hit.pagination));
+    }
+    let page = service::list(&state.db, now, filter).await?;
+    // The list hides performances once they start: keep an entry no longer than that.
+    let valid_until = page.items.iter().map(|e| e.start_time).min();
+    let cached = cache::Cached {
+        data: serde_json::to_value(&page.items).map_err(anyhow::Error::from)?,
+        pagination: Some(page.pagination),
+        valid_until,
+    };
+    state.cache.put(&key, &cached).await;
+    Ok(ApiResponse::with_pagination(cached.data, cached.pagination))
 }
 
 /// One performance with its venue, prices per section, images and rating. With a staff token,
@@ -73,13 +99,25 @@ async fn get_event(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<ApiResponse<EventDetail>> {
+) -> AppResult<ApiResponse<Value>> {
     // Staff also see drafts (to review them before publishing); everyone else only what is public.
     if user.is_some_and(|u| u.is_staff()) {
         let event = service::find_active(&state.db, id).await?;
-        return Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?));
+        let detail = service::detail_of(&state.db, event).await?;
+        return Ok(ApiResponse::ok(serde_json::to_value(detail).map_err(anyhow::Error::from)?));
     }
-    Ok(ApiResponse::ok(service::detail(&state.db, id).await?))
+    let now = state.clock.now();
+    let key = format!(
+        "detail:{id}:{}:{}",
+        state.cache.generation(cache::ALL_DETAILS).await,
+        state.cache.generation(&cache::event_generation(id)).await
+    );
+    if let Some(hit) = state.cache.get(&key, now).await {
+        return Ok(ApiResponse::ok(hit.data));
+    }
+    let detail = serde_json::to_value(service::detail(&state.db, id).await?).map_err(anyhow::Error::from)?;
+    state.cache.put(&key, &cache::Cached { data: detail.clone(), pagination: None, valid_until: None }).await;
+    Ok(ApiResponse::ok(detail))
 }
 
 /// Every seat of the performance with its price and status, grouped by section.
@@ -88,6 +126,19 @@ async fn get_event(
 async fn get_seat_map(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
-) -> AppResult<ApiResponse<SeatMap>> {
-    Ok(ApiResponse::ok(seatmap::seat_map(&state.db, id, state.clock.now()).await?))
+) -> AppResult<ApiResponse<Value>> {
+    let now = state.clock.now();
+    let event = service::find_public(&state.db, id).await?;
+    // Keyed by the seat-map version: any seat change makes a new key.
+    let key = format!("seats:{id}:{}", event.seats_version);
+    if let Some(hit) = state.cache.get(&key, now).await {
+        return Ok(ApiResponse::ok(hit.data));
+    }
+    let (map, next_lapse) = seatmap::seat_map_of(&state.db, &event, now).await?;
+    let data = serde_json::to_value(map).map_err(anyhow::Error::from)?;
+    state
+        .cache
+        .put(&key, &cache::Cached { data: data.clone(), pagination: None, valid_until: next_lapse })
+        .await;
+    Ok(ApiResponse::ok(data))
 }

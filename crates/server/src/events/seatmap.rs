@@ -56,6 +56,16 @@ pub fn visible_status(seat: &event_seats::Model, now: DateTime<Utc>) -> &str {
 
 pub async fn seat_map(db: &DatabaseConnection, event_id: i64, now: DateTime<Utc>) -> AppResult<SeatMap> {
     let event = find_public(db, event_id).await?;
+    Ok(seat_map_of(db, &event, now).await?.0)
+}
+
+/// The seat map of `event`, and when it next changes by itself (the earliest running hold lapses).
+pub async fn seat_map_of(
+    db: &DatabaseConnection,
+    event: &entity::events::Model,
+    now: DateTime<Utc>,
+) -> AppResult<(SeatMap, Option<DateTime<Utc>>)> {
+    let event_id = event.id;
     let rows = event_seats::Entity::find()
         .filter(event_seats::Column::EventId.eq(event_id))
         .find_also_related(seats::Entity)
@@ -82,6 +92,12 @@ pub async fn seat_map(db: &DatabaseConnection, event_id: i64, now: DateTime<Utc>
     // Front row first, then left to right: the order a seat map is read in.
     rows.sort_by_key(|(_, seat)| (seat.row_index, seat.position));
     let mut by_section: BTreeMap<i64, Vec<SeatMapSeat>> = BTreeMap::new();
+    let next_lapse = rows
+        .iter()
+        .filter(|(es, _)| es.status == "held")
+        .filter_map(|(es, _)| es.held_until)
+        .filter(|until| *until > now)
+        .min();
     for (event_seat, seat) in rows {
         by_section.entry(event_seat.section_id).or_default().push(SeatMapSeat {
             id: seat.id,
@@ -108,5 +124,5 @@ pub async fn seat_map(db: &DatabaseConnection, event_id: i64, now: DateTime<Utc>
             })
         })
         .collect();
-    Ok(SeatMap { event_id, version: event.seats_version, sections })
+    Ok((SeatMap { event_id, version: event.seats_version, sections }, next_lapse))
 }

@@ -30,7 +30,7 @@ pub struct Meta {
     pub version: &'static str,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct Pagination {
     pub page: u64,
     pub page_size: u64,
@@ -64,6 +64,11 @@ pub struct ApiResponse<T> {
 }
 
 impl<T: Serialize> ApiResponse<T> {
+    /// Data with its pagination, as a cached answer carries them.
+    pub fn with_pagination(data: T, pagination: Option<Pagination>) -> Self {
+        Self { status: StatusCode::OK, envelope: Envelope::data(data, pagination) }
+    }
+
     pub fn ok(data: T) -> Self {
         Self { status: StatusCode::OK, envelope: Envelope::data(data, None) }
     }

@@ -65,12 +65,12 @@ async fn venue_events(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(raw): ApiQuery<HashMap<String, String>>,
-) -> AppResult<ApiResponse<Vec<events::EventSummary>>> {
+) -> AppResult<ApiResponse<serde_json::Value>> {
     service::find_active(&state.db, id).await?;
+    let key = crate::cache::list_key(&format!("venue-{id}-events"), &raw);
     let mut params = Params::new(raw);
     let mut filter = events::EventFilter::read(&mut params);
     params.finish()?;
     filter.venue = Some(id);
-    let page = events::list(&state.db, state.clock.now(), &filter).await?;
-    Ok(ApiResponse::<events::EventSummary>::page(page))
+    crate::events::routes::cached_list(&state, key, &filter).await
 }

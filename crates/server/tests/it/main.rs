@@ -8,6 +8,7 @@ mod harness;
 
 mod accounts;
 mod bookings;
+mod cache;
 mod catalog;
 mod cli;
 mod envelope;
@@ -19,6 +20,7 @@ mod images;
 mod jobs;
 mod limits;
 mod openapi;
+mod realtime;
 mod reviews;
 mod smtp_sink;
 mod venues;

@@ -1,0 +1,257 @@
+//! Live updates (SPEC §7) over real WebSockets: seat changes in order, booking status, resync for
+//! slow clients, refusals, guards, shutdown, and (with Redis) across two instances.
+
+use std::time::Duration;
+
+use curtain::accounts::roles::Role;
+use futures_util::{SinkExt, StreamExt};
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{Message, protocol::frame::coding::CloseCode},
+};
+
+use crate::harness::{TestApp, backends};
+
+type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp, path: &str) -> Ws {
+    let url = format!("{}{}", app.base.replace("http://", "ws://"), path);
+    connect_async(url).await.expect("websocket connects").0
+}
+
+/// The next JSON text frame (skipping pings), or panics after 5 s.
+async fn next_json(ws: &mut Ws) -> Value {
+    loop {
+        let message =
+            tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame within 5 s");
+        match message {
+            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).unwrap(),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
+/// Reads until the server closes; returns the close code and reason.
+async fn close_of(ws: &mut Ws) -> (u16, String) {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(12), ws.next()).await.expect("closed within 12 s") {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                return (u16::from(frame.code), frame.reason.to_string());
+            }
+            Some(Ok(Message::Close(None))) | None => return (0, String::new()),
+            Some(Err(err)) => return (0, err.to_string()),
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Seat changes as (seat id, status), from frames until `count` changes arrived.
+async fn changes(ws: &mut Ws, count: usize) -> Vec<(i64, String)> {
+    let mut out = Vec::new();
+    let mut last_version = 0;
+    while out.len() < count {
+        let frame = next_json(ws).await;
+        assert_eq!(frame["type"], "seats", "{frame}");
+        let version = frame["version"].as_i64().unwrap();
+        assert!(version > last_version, "versions grow: {frame}");
+        last_version = version;
+        for change in frame["changes"].as_array().unwrap() {
+            out.push((change["id"].as_i64().unwrap(), change["status"].as_str().unwrap().to_owned()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_seat_map_subscriber_sees_holds_releases_and_blocks_in_order() {
+    for backend in backends() {
+        let app = TestApp::builder().demo().backend(&backend).spawn().await;
+        let (_, buyer) = app.quick_user("live@example.com", Role::Customer).await;
+        let (_, staff) = app.quick_user("desk@example.com", Role::Staff).await;
+        let (event, seats) = app.demo_event(0).await;
+        let mut ws = connect(&app, &format!("/ws/events/{event}/seats/")).await;
+        let hello = next_json(&mut ws).await;
+        assert_eq!(hello["type"], "hello");
+        assert_eq!(hello["event_id"], event);
+        let v0 = hello["version"].as_i64().unwrap();
+
+        let booked = app
+            .post("/api/bookings", &json!({"event_id": event, "seat_ids": &seats[..2]}), Some(&buyer))
+            .await;
+        let id = booked.data()["id"].as_i64().unwrap();
+        let held = changes(&mut ws, 2).await;
+        assert_eq!(held, [(seats[0], "held".to_owned()), (seats[1], "held".to_owned())], "{backend:?}");
+
+        app.post(&format!("/api/bookings/{id}/cancel"), &json!({}), Some(&buyer)).await;
+        assert_eq!(
+            changes(&mut ws, 2).await,
+            [(seats[0], "available".to_owned()), (seats[1], "available".to_owned())]
+        );
+
+        app.post(
+            &format!("/api/events/{event}/seats/block"),
+            &json!({"seat_ids": [seats[7]], "reason": "camera"}),
+            Some(&staff),
+        )
+        .await;
+        assert_eq!(changes(&mut ws, 1).await, [(seats[7], "blocked".to_owned())]);
+        let map = app.get(&format!("/api/events/{event}/seats")).await;
+        assert!(map.data()["version"].as_i64().unwrap() > v0);
+    }
+}
+
+#[tokio::test]
+async fn changes_made_on_one_instance_reach_subscribers_of_another() {
+    let Some(redis) = backends().into_iter().flatten().next() else { return };
+    let backend = Some(redis);
+    let a = TestApp::builder().demo().backend(&backend).spawn().await;
+    let b = a.second_instance().await;
+    let (_, buyer) = a.quick_user("far@example.com", Role::Customer).await;
+    let (event, seats) = a.demo_event(0).await;
+    let mut ws = connect(&b, &format!("/ws/events/{event}/seats")).await;
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    let res =
+        a.post("/api/bookings", &json!({"event_id": event, "seat_ids": [seats[3]]}), Some(&buyer)).await;
+    assert_eq!(res.status, 201);
+    assert_eq!(changes(&mut ws, 1).await, [(seats[3], "held".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_client_that_falls_behind_is_told_to_resync() {
+    let app = TestApp::with_demo().await;
+    let (event, seats) = app.demo_event(0).await;
+    let mut ws = connect(&app, &format!("/ws/events/{event}/seats")).await;
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    // Far more changes than a subscriber may have waiting, published without a pause.
+    for version in 1..=2000 {
+        app.state.hub.seats(event, version, &seats[..1], "held").await;
+    }
+    let mut saw_resync = false;
+    for _ in 0..50 {
+        let frame = next_json(&mut ws).await;
+        if frame["type"] == "resync" {
+            assert_eq!(frame["event_id"], event);
+            saw_resync = true;
+            break;
+        }
+    }
+    assert!(saw_resync, "a lagging client gets a resync, not an unbounded queue");
+    // The connection stays usable.
+    ws.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
+    loop {
+        let frame = next_json(&mut ws).await;
+        if frame["type"] == "pong" {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_booking_channel_needs_the_owners_token_in_the_first_message() {
+    let app = TestApp::with_demo().await;
+    let (_, owner) = app.quick_user("own@example.com", Role::Customer).await;
+    let (_, stranger) = app.quick_user("peek@example.com", Role::Customer).await;
+    let (event, seats) = app.demo_event(0).await;
+    let id = app
+        .post("/api/bookings", &json!({"event_id": event, "seat_ids": [seats[0]]}), Some(&owner))
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/ws/bookings/{id}/");
+
+    let mut ws = connect(&app, &path).await;
+    ws.send(Message::Text(r#"{"type":"hello"}"#.into())).await.unwrap();
+    assert_eq!(close_of(&mut ws).await.0, 4401);
+
+    let mut ws = connect(&app, &path).await;
+    ws.send(Message::Text(json!({"type": "auth", "token": "forged"}).to_string().into())).await.unwrap();
+    assert_eq!(close_of(&mut ws).await.0, 4401);
+
+    let mut ws = connect(&app, &path).await;
+    ws.send(Message::Text(json!({"type": "auth", "token": stranger}).to_string().into())).await.unwrap();
+    assert_eq!(close_of(&mut ws).await, (4404, "unknown booking".to_owned()));
+
+    let mut ws = connect(&app, &path).await;
+    ws.send(Message::Text(json!({"type": "auth", "token": owner}).to_string().into())).await.unwrap();
+    let hello = next_json(&mut ws).await;
+    assert_eq!((hello["type"].as_str(), hello["status"].as_str()), (Some("hello"), Some("pending")));
+    app.send(Method::POST, &format!("/api/bookings/{id}/cancel"), Some(&json!({})), Some(&owner)).await;
+    let update = next_json(&mut ws).await;
+    assert_eq!(update, json!({"type": "booking", "id": id, "status": "cancelled"}));
+}
+
+#[tokio::test]
+async fn garbage_oversized_floods_and_unknown_performances_are_closed_with_a_reason() {
+    let app = TestApp::with_demo().await;
+    let (event, _) = app.demo_event(0).await;
+    let path = format!("/ws/events/{event}/seats");
+
+    let mut ws = connect(&app, "/ws/events/999999/seats").await;
+    assert_eq!(close_of(&mut ws).await, (4404, "unknown performance".to_owned()));
+    let mut ws = connect(&app, "/ws/events/abc/seats").await;
+    assert_eq!(close_of(&mut ws).await.0, 4404);
+
+    let mut ws = connect(&app, &path).await;
+    next_json(&mut ws).await;
+    ws.send(Message::Text("garbage".into())).await.unwrap();
+    assert_eq!(close_of(&mut ws).await, (1003, "unexpected message".to_owned()));
+
+    let mut ws = connect(&app, &path).await;
+    next_json(&mut ws).await;
+    ws.send(Message::Binary(vec![0u8; 16].into())).await.unwrap();
+    assert_eq!(close_of(&mut ws).await.0, 1003);
+
+    let mut ws = connect(&app, &path).await;
+    next_json(&mut ws).await;
+    let _ = ws.send(Message::Text("x".repeat(64 * 1024).into())).await;
+    let (code, _) = close_of(&mut ws).await;
+    assert!(code == u16::from(CloseCode::Size) || code == 0, "oversized frame closes the connection: {code}");
+
+    let mut ws = connect(&app, &path).await;
+    next_json(&mut ws).await;
+    for _ in 0..40 {
+        if ws.send(Message::Text(r#"{"type":"ping"}"#.into())).await.is_err() {
+            break;
+        }
+    }
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!((code, reason.as_str()), (1008, "too many messages"));
+
+    assert_eq!(app.get("/health/ready").await.status, 200, "the server stays healthy");
+}
+
+#[tokio::test]
+async fn one_address_may_hold_only_so_many_connections() {
+    let app = TestApp::builder().demo().env("CURTAIN_WS_MAX_PER_IP", "3").spawn().await;
+    let (event, _) = app.demo_event(0).await;
+    let path = format!("/ws/events/{event}/seats");
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut ws = connect(&app, &path).await;
+        assert_eq!(next_json(&mut ws).await["type"], "hello");
+        open.push(ws);
+    }
+    let mut fourth = connect(&app, &path).await;
+    assert_eq!(close_of(&mut fourth).await.0, 1013);
+    drop(open.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = connect(&app, &path).await;
+    assert_eq!(next_json(&mut again).await["type"], "hello", "a freed slot is reusable");
+}
+
+#[tokio::test]
+async fn shutdown_closes_websockets_with_a_reason() {
+    let app = TestApp::with_demo().await;
+    let (event, _) = app.demo_event(0).await;
+    let mut ws = connect(&app, &format!("/ws/events/{event}/seats")).await;
+    next_json(&mut ws).await;
+    let mut system = connect(&app, "/ws/system").await;
+    assert_eq!(next_json(&mut system).await["type"], "hello");
+    app.state.shutdown.send(true).unwrap();
+    assert_eq!(close_of(&mut ws).await, (1001, "server shutting down".to_owned()));
+    assert_eq!(close_of(&mut system).await.0, 1001);
+}
