@@ -26,8 +26,23 @@ use rand::{Rng, seq::SliceRandom};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
+mod ws;
+
 #[derive(Parser)]
 struct Args {
+    /// `holds` (seat-hold throughput, in-process server) or `ws` (WebSocket fan-out against a
+    /// running server, see `--target`).
+    #[arg(long, default_value = "holds")]
+    mode: String,
+    /// For `ws`: the running server's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8000")]
+    target: String,
+    /// For `ws`: seat-map subscribers to connect.
+    #[arg(long, default_value_t = 10_000)]
+    subscribers: usize,
+    /// For `ws`: the server's process id, to read its memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
     /// `sqlite`, or a PostgreSQL admin URL (a fresh database is created in it and dropped).
     #[arg(long, default_value = "sqlite")]
     database: String,
@@ -49,6 +64,9 @@ struct Tally {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if args.mode == "ws" {
+        return runtime.block_on(ws::run(&args.target, args.subscribers, args.server_pid));
+    }
     runtime.block_on(run(args))
 }
 
