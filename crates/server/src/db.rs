@@ -40,6 +40,7 @@ pub async fn connect_writer(url: &str, db: &DatabaseConnection) -> anyhow::Resul
     if db.get_database_backend() == DbBackend::Sqlite {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(sqlite_options(url)?)
             .await
@@ -68,8 +69,10 @@ async fn connect_sqlite(url: &str) -> anyhow::Result<DatabaseConnection> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
     }
+    // A local file cannot drop a connection: no ping before every statement.
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the SQLite database {url}"))?;
