@@ -203,6 +203,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::bookings::routes::router())
         .merge(crate::inventory::blocking::router())
         .merge(crate::jobs::routes::router())
+        .merge(crate::realtime::notices::router())
 }
 
 /// After a successful catalog write, drops the cached answers it affects.

@@ -21,6 +21,7 @@ use crate::{
         envelope::{Envelope, ErrorEnvelope},
         extract::ApiQuery,
     },
+    realtime::hub::{Message, Topic},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -77,7 +78,16 @@ async fn update_event(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<EventPatch>,
 ) -> AppResult<ApiResponse<EventDetail>> {
+    let before = service::find_active(&state.db, id).await.ok();
     let event = admin::update(&state.db, id, body, state.clock.now()).await?;
+    if let Some(before) = before
+        && event.status == service::PUBLISHED
+        && (before.start_time != event.start_time || before.end_time != event.end_time)
+    {
+        let message = format!("{} now starts at {}", event.title, event.start_time.to_rfc3339());
+        let change = Message::Event { event_id: id, change: "time_changed".into(), message };
+        state.hub.publish(Topic::System, change).await;
+    }
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
 }
 
@@ -137,6 +147,11 @@ async fn cancel_event(
     ApiJson(body): ApiJson<CancelBody>,
 ) -> AppResult<ApiResponse<EventDetail>> {
     let event = admin::cancel(&state.db, id, body, state.clock.now()).await?;
+    let message = event.cancel_reason.clone().unwrap_or_default();
+    state
+        .hub
+        .publish(Topic::System, Message::Event { event_id: id, change: "cancelled".into(), message })
+        .await;
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
 }
 

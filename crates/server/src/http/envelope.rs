@@ -73,6 +73,10 @@ impl<T: Serialize> ApiResponse<T> {
         Self { status: StatusCode::OK, envelope: Envelope::data(data, None) }
     }
 
+    pub fn accepted(data: T) -> Self {
+        Self { status: StatusCode::ACCEPTED, envelope: Envelope::data(data, None) }
+    }
+
     pub fn created(data: T) -> Self {
         Self { status: StatusCode::CREATED, envelope: Envelope::data(data, None) }
     }

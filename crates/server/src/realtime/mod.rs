@@ -3,4 +3,5 @@
 //! on one instance sees changes made on another.
 
 pub mod hub;
+pub mod notices;
 pub mod ws;

@@ -17,6 +17,7 @@ async fn the_openapi_document_is_3_1_and_lists_every_api_route() {
             "/api/admin/jobs/summary",
             "/api/admin/jobs/{id}/discard",
             "/api/admin/jobs/{id}/retry",
+            "/api/admin/notices",
             "/api/admin/users",
             "/api/admin/users/{id}",
             "/api/auth/login",

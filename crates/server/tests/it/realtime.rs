@@ -255,3 +255,62 @@ async fn shutdown_closes_websockets_with_a_reason() {
     assert_eq!(close_of(&mut ws).await, (1001, "server shutting down".to_owned()));
     assert_eq!(close_of(&mut system).await.0, 1001);
 }
+
+#[tokio::test]
+async fn the_system_channel_carries_cancellations_time_changes_and_staff_notices() {
+    let app = TestApp::with_demo().await;
+    let (_, staff) = app.quick_user("house@example.com", Role::Staff).await;
+    let (_, customer) = app.quick_user("guest@example.com", Role::Customer).await;
+    let (event, _) = app.demo_event(0).await;
+    let (other, _) = app.demo_event(1).await;
+    let mut ws = connect(&app, "/ws/system/").await;
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+
+    let start =
+        app.get(&format!("/api/events/{other}")).await.data()["start_time"].as_str().unwrap().to_owned();
+    let later =
+        (chrono::DateTime::parse_from_rfc3339(&start).unwrap() + chrono::Duration::minutes(30)).to_rfc3339();
+    let end =
+        (chrono::DateTime::parse_from_rfc3339(&start).unwrap() + chrono::Duration::minutes(200)).to_rfc3339();
+    let res = app
+        .send(
+            Method::PATCH,
+            &format!("/api/events/{other}"),
+            Some(&json!({"start_time": later, "end_time": end})),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let moved = next_json(&mut ws).await;
+    assert_eq!(
+        (moved["type"].as_str(), moved["event_id"].as_i64(), moved["change"].as_str()),
+        (Some("event"), Some(other), Some("time_changed"))
+    );
+
+    let res = app
+        .post(&format!("/api/events/{event}/cancel"), &json!({"reason": "lead actor ill"}), Some(&staff))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let cancelled = next_json(&mut ws).await;
+    assert_eq!(
+        cancelled,
+        json!({"type": "event", "event_id": event, "change": "cancelled", "message": "lead actor ill"})
+    );
+
+    assert_eq!(
+        app.post("/api/admin/notices", &json!({"message": "Doors open late"}), Some(&customer)).await.status,
+        403
+    );
+    assert_eq!(
+        app.post("/api/admin/notices", &json!({"message": " "}), Some(&staff)).await.error_fields(),
+        ["message"]
+    );
+    let res = app
+        .post("/api/admin/notices", &json!({"message": "Doors open 15 minutes late tonight"}), Some(&staff))
+        .await;
+    assert_eq!(res.status, 202);
+    assert_eq!(
+        next_json(&mut ws).await,
+        json!({"type": "notice", "message": "Doors open 15 minutes late tonight"})
+    );
+}
