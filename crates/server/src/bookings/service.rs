@@ -251,13 +251,13 @@ async fn hold_new(
         let booking = set_total(&txn, booking, total, now).await?;
         status::record(&txn, booking.id, None, BookingStatus::Pending, Actor(Some(user.id())), None, now)
             .await?;
-        let out = queries::one(&txn, booking).await?;
         txn.commit().await?;
-        Ok((out, event.seats_version))
+        Ok((booking, event.seats_version))
     })
     .await?;
     state.hub.seats(event_id, version, seat_ids, "held").await;
-    Ok(out)
+    // Shaped after the commit, on the read pool: the writer is not held for it.
+    queries::one(&state.db, out).await
 }
 
 async fn attach_seats<C: ConnectionTrait>(
@@ -400,16 +400,15 @@ pub async fn modify(
                 now,
             )
             .await?;
-            let out = queries::one(&txn, booking).await?;
             txn.commit().await?;
-            Ok((out, event.seats_version, add, remove))
+            Ok((booking, event.seats_version, add, remove))
         }
     })
     .await?;
-    let (out, version, added, released) = changed;
-    state.hub.seats(out.event_id, version, &added, "held").await;
-    state.hub.seats(out.event_id, version, &released, "available").await;
-    Ok(out)
+    let (booking, version, added, released) = changed;
+    state.hub.seats(event_id, version, &added, "held").await;
+    state.hub.seats(event_id, version, &released, "available").await;
+    queries::one(&state.db, booking).await
 }
 
 /// A pending booking whose hold still runs; otherwise 409 `hold_expired` or `invalid_transition`.
@@ -461,14 +460,13 @@ pub async fn cancel(
                 .exec(&txn)
                 .await?;
             let fresh = bookings::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound)?;
-            let out = queries::one(&txn, fresh).await?;
             txn.commit().await?;
-            Ok((out, event.seats_version, released))
+            Ok((fresh, event.seats_version, released))
         }
     })
     .await?;
-    let (out, version, released) = cancelled;
+    let (booking, version, released) = cancelled;
     state.hub.seats(event_id, version, &released, "available").await;
     state.hub.booking(id, BookingStatus::Cancelled.as_str()).await;
-    Ok(out)
+    queries::one(&state.db, booking).await
 }
