@@ -182,8 +182,13 @@ where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let slot = state.ws.take(peer.ip());
-    ws.max_message_size(MAX_CLIENT_MESSAGE).max_frame_size(MAX_CLIENT_MESSAGE).on_upgrade(
-        move |socket| async move {
+    // Small buffers: the library's defaults (128 KiB each way) would cost far more memory per
+    // subscriber than the messages ever need; larger frames are still handled.
+    ws.max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .on_upgrade(move |socket| async move {
             let (sink, stream) = socket.split();
             let mut session = Session {
                 sink,
@@ -200,8 +205,7 @@ where
                 }
                 None => session.close(1013, "too many connections from this address").await,
             }
-        },
-    )
+        })
 }
 
 async fn seats(
