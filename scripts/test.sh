@@ -25,6 +25,18 @@ else
   [ "${CURTAIN_REQUIRE_POSTGRES:-0}" = 1 ] && failed+=("PostgreSQL (required but unreachable)")
 fi
 
+echo "== OpenAPI 3.1 validation"
+if python3 -c "import openapi_spec_validator" 2>/dev/null; then
+  if cargo run --locked -q -p curtain -- openapi > target/openapi.json && python3 -m openapi_spec_validator target/openapi.json; then
+    ran+=("OpenAPI document: valid OpenAPI 3.1")
+  else
+    failed+=("OpenAPI"); ran+=("OpenAPI document: INVALID")
+  fi
+else
+  ran+=("OpenAPI document: NOT VALIDATED (pip install openapi-spec-validator to check it)")
+  [ "${CURTAIN_REQUIRE_POSTGRES:-0}" = 1 ] && failed+=("OpenAPI (validator missing in CI)")
+fi
+
 echo
 echo "== Test passes"
 printf '   %s\n' "${ran[@]}"

@@ -151,7 +151,7 @@ impl AppState {
 
 /// The whole HTTP surface: the documented API, health, the OpenAPI viewer and the site root.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api_router().split_for_parts();
+    let (api, openapi) = api_document();
     let api = api
         .layer(axum::middleware::from_fn_with_state(state.clone(), invalidate_cache))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_requests));
@@ -184,6 +184,13 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone())),
         )
         .with_state(state)
+}
+
+/// The API routes and their finished OpenAPI document.
+pub fn api_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (api, mut openapi) = api_router().split_for_parts();
+    openapi::complete(&mut openapi);
+    (api, openapi)
 }
 
 /// The API routes with their OpenAPI descriptions; also used to check the document's coverage.

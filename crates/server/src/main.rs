@@ -43,11 +43,26 @@ enum Command {
     },
     /// Load the demo theater, performances and accounts (does nothing if they exist).
     SeedDemo,
+    /// Print the OpenAPI document (for client generators and validators).
+    Openapi,
 }
 
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Openapi)) {
+        let (_, document) = app::api_document();
+        return match document.to_pretty_json() {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("curtain: cannot render the OpenAPI document: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -113,6 +128,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{} {} is now {}", user.id, user.email, user.role);
             Ok(())
         }
+        Command::Openapi => Ok(()),
         Command::SeedDemo => {
             let db = db::connect(&config.database_url).await?;
             db::migrate(&db, &config.database_url).await?;

@@ -38,3 +38,37 @@ impl Modify for BearerAuth {
         );
     }
 }
+
+/// Finishes the document once the routes' paths are in: every response gets a description
+/// (required by OpenAPI), the status's reason phrase where the handler did not say more.
+pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
+    {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    if let utoipa::openapi::RefOr::T(response) = response
+                        && response.description.is_empty()
+                    {
+                        let reason = status
+                            .parse::<u16>()
+                            .ok()
+                            .and_then(|code| axum::http::StatusCode::from_u16(code).ok())
+                            .and_then(|code| code.canonical_reason())
+                            .unwrap_or("Response");
+                        response.description = reason.to_owned();
+                    }
+                }
+            }
+        }
+    }
+}
