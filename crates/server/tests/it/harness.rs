@@ -156,24 +156,7 @@ impl TestBuilder {
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
         let clock = ManualClock::new(Utc::now());
         let state = AppState::start(config, Arc::new(clock.clone())).await.expect("app start");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        let served = state.clone();
-        tokio::spawn(async move {
-            let _ = app::serve(listener, served, async {
-                let _ = rx.await;
-            })
-            .await;
-        });
-        TestApp {
-            base: format!("http://{addr}"),
-            state,
-            clock,
-            client: reqwest::Client::builder().build().unwrap(),
-            _db: db,
-            _shutdown: tx,
-        }
+        TestApp::serve(state, clock, db).await
     }
 }
 
@@ -475,6 +458,11 @@ impl TestApp {
         let config = self.state.config.clone();
         let clock = self.clock.clone();
         let state = AppState::start(config, Arc::new(clock.clone())).await.expect("second instance");
+        TestApp::serve(state, clock, TestDb::borrowed()).await
+    }
+
+    /// Serves `state` on a free port until the returned app is dropped.
+    async fn serve(state: AppState, clock: ManualClock, db: TestDb) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -490,7 +478,7 @@ impl TestApp {
             state,
             clock,
             client: reqwest::Client::builder().build().unwrap(),
-            _db: TestDb::borrowed(),
+            _db: db,
             _shutdown: tx,
         }
     }
