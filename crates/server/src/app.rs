@@ -80,6 +80,7 @@ impl AppState {
     /// Connects, migrates and (as `CURTAIN_DEMO` says) loads demo data: after this the state is
     /// ready to serve.
     pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        crate::telemetry::init();
         let db = db::connect(&config.database_url).await?;
         db::migrate(&db, &config.database_url).await?;
         let writer = db::connect_writer(&config.database_url, &db).await?;
@@ -162,12 +163,14 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::media::router())
         .route("/", axum::routing::get(crate::site::index))
         .merge(crate::realtime::ws::router())
+        .route("/metrics", axum::routing::get(crate::telemetry::render))
         // The strict CSP covers the API and the site; the docs viewer (merged after) has its own page.
         .layer(security::content_security_policy())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .fallback(fallback)
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .route_layer(axum::middleware::from_fn(crate::telemetry::track));
     security::with_headers(router, https)
         .layer(security::cors(&state.config.cors_origins))
         .layer(CatchPanicLayer::custom(|_| {

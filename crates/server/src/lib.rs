@@ -26,6 +26,7 @@ pub mod secrets;
 pub mod security;
 pub mod site;
 pub mod slugs;
+pub mod telemetry;
 pub mod validate;
 pub mod venues;
 pub mod worker;

@@ -244,9 +244,11 @@ async fn hold_new(
                 Ok(held) => held,
                 Err(taken) => {
                     txn.rollback().await?;
+                    metrics::counter!("curtain_holds_total", "result" => "conflict").increment(1);
                     return Err(seat_unavailable(taken));
                 }
             };
+        metrics::counter!("curtain_holds_total", "result" => "held").increment(1);
         let total = attach_seats(&txn, booking.id, &held, now).await?;
         let booking = set_total(&txn, booking, total, now).await?;
         status::record(&txn, booking.id, None, BookingStatus::Pending, Actor(Some(user.id())), None, now)

@@ -51,6 +51,9 @@ pub async fn drain(state: &AppState, worker: &str) -> usize {
         for job in claimed {
             ran += 1;
             let outcome = dispatch(state, &job).await;
+            let result = if outcome.is_ok() { "done" } else { "failed" };
+            metrics::counter!("curtain_jobs_processed_total", "kind" => job.kind.clone(), "result" => result)
+                .increment(1);
             let now = state.clock.now();
             let recorded = match &outcome {
                 Ok(()) => queue::finish(&state.db, &job, worker, now).await.map(|()| queue::JobStatus::Done),
@@ -80,6 +83,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             tracing::error!(error = ?err, "scheduling periodic jobs failed");
         }
         drain(&state, &worker).await;
+        record_backlog(&state).await;
         let woken = async {
             match listener.as_mut() {
                 Some(l) => {
@@ -118,4 +122,17 @@ async fn listen(state: &AppState) -> Option<sea_orm::sqlx::postgres::PgListener>
 
 fn hostname() -> String {
     std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "worker".into())
+}
+
+/// Publishes the number of due jobs still queued (how far behind the workers are).
+async fn record_backlog(state: &AppState) {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let due = jobs::Entity::find()
+        .filter(jobs::Column::Status.eq(queue::JobStatus::Queued.as_str()))
+        .filter(jobs::Column::RunAt.lte(state.clock.now()))
+        .count(&state.db)
+        .await;
+    if let Ok(due) = due {
+        metrics::gauge!("curtain_jobs_due").set(due as f64);
+    }
 }

@@ -117,6 +117,7 @@ enum Incoming {
 
 impl Session {
     async fn send(&mut self, value: &Value) -> bool {
+        metrics::counter!("curtain_ws_messages_sent_total").increment(1);
         self.sink.send(WsMessage::Text(value.to_string().into())).await.is_ok()
     }
 
@@ -200,7 +201,9 @@ where
             };
             match slot {
                 Some(slot) => {
+                    metrics::gauge!("curtain_ws_connections").increment(1.0);
                     body(session).await;
+                    metrics::gauge!("curtain_ws_connections").decrement(1.0);
                     drop(slot);
                 }
                 None => session.close(1013, "too many connections from this address").await,
