@@ -20,6 +20,7 @@ pub mod limits;
 pub mod mail;
 pub mod media;
 pub mod openapi;
+pub mod payments;
 pub mod realtime;
 pub mod redis;
 pub mod secrets;

@@ -1,0 +1,3 @@
+//! Payments through VNPAY (SPEC §5).
+
+pub mod vnpay;

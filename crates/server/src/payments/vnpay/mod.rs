@@ -1,0 +1,3 @@
+//! VNPAY 2.1.0: signing and verifying exactly as the gateway does.
+
+pub mod sign;
