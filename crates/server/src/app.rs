@@ -287,8 +287,27 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr} (is another server running there?)"))?;
     tracing::info!("Curtain listening on http://{addr}");
-    serve(listener, state, shutdown_signal()).await
+    let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
+    let serving = serve(listener, state, async move {
+        shutdown_signal().await;
+        let _ = signalled.send(true);
+    });
+    // In-flight requests get a bounded time once the signal came; then the server stops anyway.
+    let grace = async move {
+        let _ = on_signal.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = serving => served,
+        () = grace => {
+            tracing::warn!("shutdown grace period over; dropping the remaining connections");
+            Ok(())
+        }
+    }
 }
+
+/// How long in-flight requests may take to finish after SIGINT/SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -310,10 +329,4 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
-    // Give in-flight requests a bounded time; the server stops accepting at once.
-    tokio::spawn(async {
-        tokio::time::sleep(Duration::from_secs(30)).await;
-        tracing::warn!("shutdown grace period over");
-        std::process::exit(0);
-    });
 }
