@@ -15,6 +15,7 @@ use crate::{
     clock::Clock,
     db,
     events::{publish::publish, service::search_text},
+    slugs::slugify,
     venues::{
         layout::{LayoutSpec, Numbering, Point},
         service::{insert_seats, refresh_capacity},
@@ -340,52 +341,9 @@ pub fn first_evening(now: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(now + Duration::hours(48))
 }
 
-/// ASCII slug: Vietnamese letters lose their marks (đ → d), everything else becomes dashes.
-pub fn slugify(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars().flat_map(fold_vietnamese) {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_owned()
-}
-
-fn fold_vietnamese(c: char) -> Option<char> {
-    const GROUPS: &[(&str, char)] = &[
-        ("àáảãạăằắẳẵặâầấẩẫậ", 'a'),
-        ("ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ", 'A'),
-        ("èéẻẽẹêềếểễệ", 'e'),
-        ("ÈÉẺẼẸÊỀẾỂỄỆ", 'E'),
-        ("ìíỉĩị", 'i'),
-        ("ÌÍỈĨỊ", 'I'),
-        ("òóỏõọôồốổỗộơờớởỡợ", 'o'),
-        ("ÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢ", 'O'),
-        ("ùúủũụưừứửữự", 'u'),
-        ("ÙÚỦŨỤƯỪỨỬỮỰ", 'U'),
-        ("ỳýỷỹỵ", 'y'),
-        ("ỲÝỶỸỴ", 'Y'),
-        ("đ", 'd'),
-        ("Đ", 'D'),
-    ];
-    if c.is_ascii() {
-        return Some(c);
-    }
-    Some(GROUPS.iter().find(|(set, _)| set.contains(c)).map_or(' ', |(_, base)| *base))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slugs_fold_vietnamese() {
-        assert_eq!(slugify("Hồn Trương Ba, Da Hàng Thịt"), "hon-truong-ba-da-hang-thit");
-        assert_eq!(slugify("Tấm Cám — A Folk Musical"), "tam-cam-a-folk-musical");
-        assert_eq!(slugify("Đêm nhạc"), "dem-nhac");
-    }
 
     #[test]
     fn the_first_show_is_an_evening_at_least_25_hours_away() {

@@ -3,7 +3,7 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::{demo::slugify, error::AppResult};
+use crate::error::AppResult;
 
 pub const MAX_LEN: usize = 100;
 
@@ -63,5 +63,65 @@ mod tests {
         assert_eq!(base("Nhà hát Lớn Hà Nội", "venue"), "nha-hat-lon-ha-noi");
         assert_eq!(base("!!!", "venue"), "venue");
         assert!(base(&"x".repeat(300), "venue").len() <= MAX_LEN - 8);
+    }
+}
+
+/// ASCII slug: Vietnamese letters lose their marks (đ → d), everything else becomes dashes.
+pub fn slugify(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars().flat_map(fold_vietnamese) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+fn fold_vietnamese(c: char) -> Option<char> {
+    const GROUPS: &[(&str, char)] = &[
+        ("àáảãạăằắẳẵặâầấẩẫậ", 'a'),
+        ("ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ", 'A'),
+        ("èéẻẽẹêềếểễệ", 'e'),
+        ("ÈÉẺẼẸÊỀẾỂỄỆ", 'E'),
+        ("ìíỉĩị", 'i'),
+        ("ÌÍỈĨỊ", 'I'),
+        ("òóỏõọôồốổỗộơờớởỡợ", 'o'),
+        ("ÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢ", 'O'),
+        ("ùúủũụưừứửữự", 'u'),
+        ("ÙÚỦŨỤƯỪỨỬỮỰ", 'U'),
+        ("ỳýỷỹỵ", 'y'),
+        ("ỲÝỶỸỴ", 'Y'),
+        ("đ", 'd'),
+        ("Đ", 'D'),
+    ];
+    if c.is_ascii() {
+        return Some(c);
+    }
+    Some(GROUPS.iter().find(|(set, _)| set.contains(c)).map_or(' ', |(_, base)| *base))
+}
+
+/// Vietnamese (and any other) text as plain ASCII: marks dropped (`đ` → `d`), other non-ASCII
+/// characters as spaces. For places that accept ASCII only, such as VNPAY's order info.
+pub fn ascii_fold(text: &str) -> String {
+    text.chars().filter_map(fold_vietnamese).collect()
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::*;
+
+    #[test]
+    fn slugs_fold_vietnamese() {
+        assert_eq!(slugify("Hồn Trương Ba, Da Hàng Thịt"), "hon-truong-ba-da-hang-thit");
+        assert_eq!(slugify("Tấm Cám — A Folk Musical"), "tam-cam-a-folk-musical");
+        assert_eq!(slugify("Đêm nhạc"), "dem-nhac");
+    }
+
+    #[test]
+    fn text_folds_to_ascii() {
+        assert_eq!(ascii_fold("Thanh toán vé Hồn Trương Ba"), "Thanh toan ve Hon Truong Ba");
+        assert!(ascii_fold("Đêm nhạc ♫").is_ascii());
     }
 }
