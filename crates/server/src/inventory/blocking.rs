@@ -58,6 +58,25 @@ fn check_ids(seat_ids: &[i64]) -> AppResult<()> {
     Ok(())
 }
 
+/// Bumps the performance's seat-map version (locking it) after checking every seat is one of
+/// its seats; 400 naming the strangers otherwise.
+async fn version_seats_of<C: ConnectionTrait>(
+    db: &C,
+    event_id: i64,
+    seat_ids: &[i64],
+    now: DateTime<Utc>,
+) -> AppResult<entity::events::Model> {
+    let event = next_version(db, event_id, now).await?.ok_or(AppError::NotFound)?;
+    let unknown = unknown_seats(db, event_id, seat_ids).await?;
+    if !unknown.is_empty() {
+        return Err(AppError::Validation(vec![
+            ErrorItem::field("seat_ids", "these seats are not part of this performance")
+                .with_detail("seat_ids", unknown),
+        ]));
+    }
+    Ok(event)
+}
+
 /// Seat ids of the request that are not seats of this performance.
 async fn unknown_seats<C: ConnectionTrait>(db: &C, event_id: i64, seat_ids: &[i64]) -> AppResult<Vec<i64>> {
     let known: Vec<i64> = event_seats::Entity::find()
@@ -86,14 +105,7 @@ pub async fn block(
     let result = with_retry(|| async move {
         let now: DateTime<Utc> = state.clock.now();
         let txn = state.begin_write().await?;
-        let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
-        let unknown = unknown_seats(&txn, event_id, seat_ids).await?;
-        if !unknown.is_empty() {
-            return Err(AppError::Validation(vec![
-                ErrorItem::field("seat_ids", "these seats are not part of this performance")
-                    .with_detail("seat_ids", unknown),
-            ]));
-        }
+        let event = version_seats_of(&txn, event_id, seat_ids, now).await?;
         let blocked = event_seats::Entity::update_many()
             .col_expr(event_seats::Column::Status, Expr::val("blocked"))
             .col_expr(event_seats::Column::BlockReason, Expr::val(reason))
@@ -126,14 +138,7 @@ pub async fn unblock(state: &AppState, event_id: i64, seat_ids: &[i64]) -> AppRe
     let result = with_retry(|| async move {
         let now = state.clock.now();
         let txn = state.begin_write().await?;
-        let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
-        let unknown = unknown_seats(&txn, event_id, seat_ids).await?;
-        if !unknown.is_empty() {
-            return Err(AppError::Validation(vec![
-                ErrorItem::field("seat_ids", "these seats are not part of this performance")
-                    .with_detail("seat_ids", unknown),
-            ]));
-        }
+        let event = version_seats_of(&txn, event_id, seat_ids, now).await?;
         let freed = event_seats::Entity::update_many()
             .col_expr(event_seats::Column::Status, Expr::val("available"))
             .col_expr(event_seats::Column::BlockReason, Expr::val(None::<String>))
