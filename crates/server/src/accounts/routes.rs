@@ -134,7 +134,7 @@ async fn register(
     // Two registrations racing for one email: the unique index decides, the loser gets 409.
     let user = match inserted {
         Ok(user) => user,
-        Err(err) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+        Err(err) if crate::error::is_unique_violation(&err) => {
             return Err(email_taken());
         }
         Err(err) => return Err(err.into()),

@@ -154,6 +154,15 @@ impl Session {
         }
     }
 
+    /// Handles what the client sent; false when the session must end.
+    async fn answer(&mut self, incoming: Incoming) -> bool {
+        match incoming {
+            Incoming::Quiet => true,
+            Incoming::Text(text) => self.client_text(&text).await,
+            Incoming::End => false,
+        }
+    }
+
     /// Answers `{"type":"ping"}`; anything else from the client closes the session.
     async fn client_text(&mut self, text: &str) -> bool {
         let kind =
@@ -257,11 +266,7 @@ async fn seat_session(mut session: Session, id: String) {
                 }
                 Err(RecvError::Closed) => return,
             },
-            incoming = session.read() => match incoming {
-                Incoming::Quiet => {}
-                Incoming::Text(text) => if !session.client_text(&text).await { return },
-                Incoming::End => return,
-            },
+            incoming = session.read() => if !session.answer(incoming).await { return },
             _ = ping.tick() => if !session.heartbeat().await { return },
             _ = shutdown.changed() => return session.close(1001, "server shutting down").await,
         }
@@ -361,11 +366,7 @@ async fn forward(mut session: Session, updates: &mut tokio::sync::broadcast::Rec
                 }
                 Err(RecvError::Closed) => return,
             },
-            incoming = session.read() => match incoming {
-                Incoming::Quiet => {}
-                Incoming::Text(text) => if !session.client_text(&text).await { return },
-                Incoming::End => return,
-            },
+            incoming = session.read() => if !session.answer(incoming).await { return },
             _ = ping.tick() => if !session.heartbeat().await { return },
             _ = shutdown.changed() => return session.close(1001, "server shutting down").await,
         }
