@@ -1,4 +1,5 @@
-//! The PDFs a buyer keeps: e-tickets (one page per seat, with a scannable QR code).
+//! The PDFs a buyer keeps: e-tickets (one page per seat, with a scannable QR code) and the
+//! payment receipt.
 //!
 //! Text is shaped with an embedded DejaVu Sans (see `assets/fonts/`) rather than the PDF
 //! standard fonts, whose WinAnsi encoding cannot spell Vietnamese ("Hàng", "Ghế", "Đời thừa").
@@ -6,6 +7,7 @@
 //! with krilla, so page breaks and "page 1 of 3" footers never depend on the PDF writer.
 
 mod fonts;
+pub mod invoice;
 mod layout;
 mod qr;
 pub mod tickets;
@@ -14,6 +16,7 @@ pub mod tickets;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
 
+pub use invoice::{InvoiceDoc, InvoiceLine, invoice_pdf};
 pub use tickets::{TicketPage, tickets_pdf};
 
 use crate::mail::templates::{Locale, money};

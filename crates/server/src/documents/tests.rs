@@ -36,6 +36,34 @@ fn three_tickets() -> Vec<TicketPage> {
     tickets
 }
 
+fn invoice(lines: usize) -> InvoiceDoc {
+    let line = |i: usize| InvoiceLine {
+        description: format!("Khán phòng · Hàng C · Ghế {i}"),
+        quantity: 1,
+        unit_price: 1_250_000,
+        amount: 1_250_000,
+    };
+    InvoiceDoc {
+        number: "2026-000042".to_owned(),
+        issued_at: "27/11/2026 10:15".to_owned(),
+        seller_name: "Nhà hát Sen Vàng".to_owned(),
+        seller_address: "12 Đồng Khởi, Quận 1, TP. Hồ Chí Minh".to_owned(),
+        buyer_name: "Nguyễn Thị Lan".to_owned(),
+        buyer_email: "lan@example.com".to_owned(),
+        reference: "CUR-7K3Q9X".to_owned(),
+        event_title: "Vở kịch: Đời thừa".to_owned(),
+        venue_name: "Nhà hát Sen Vàng".to_owned(),
+        starts_at: "Thứ Sáu, 27/11/2026 19:30".to_owned(),
+        lines: (1..=lines).map(line).collect(),
+        total: 1_250_000 * lines as i64,
+        currency: "VND".to_owned(),
+        payment_method: "VNPAY (NCB)".to_owned(),
+        transaction_no: Some("14422574".to_owned()),
+        paid_at: Some("27/11/2026 10:14".to_owned()),
+        refunded: 0,
+    }
+}
+
 fn parse(pdf: &[u8]) -> Document {
     assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
     Document::load_mem(pdf).expect("lopdf parses the PDF")
@@ -182,4 +210,63 @@ fn a_very_long_title_and_address_stay_on_the_ticket_page() {
         assert!(text.contains('…'), "long title is cut visibly");
         assert!(text.contains(&tickets[page as usize - 1].code));
     }
+}
+
+#[test]
+fn a_short_invoice_is_one_page_with_its_number_and_totals() {
+    let pdf = invoice_pdf(&invoice(3), Locale::Vi).unwrap();
+    let doc = parse(&pdf);
+    assert_eq!(doc.get_pages().len(), 1);
+    let text = page_text(&doc, 1);
+    for expected in [
+        "Hóa đơn",
+        "2026-000042",
+        "Biên nhận — không phải hóa đơn điện tử",
+        "Nguyễn Thị Lan",
+        "Khán phòng · Hàng C · Ghế 3",
+        "Tổng cộng",
+        "3.750.000 ₫",
+        "VNPAY (NCB)",
+        "14422574",
+        "Trang 1/1",
+    ] {
+        assert!(text.contains(expected), "lacks {expected:?}:\n{text}");
+    }
+    assert!(!text.contains("Đã hoàn tiền"), "no refund line without a refund");
+    assert!(!embedded_fonts(&doc).is_empty());
+    assert_eq!(info_text(&doc, b"Title"), "Hóa đơn 2026-000042");
+}
+
+#[test]
+fn a_partly_refunded_invoice_shows_the_refund_and_the_net() {
+    let mut doc = invoice(2);
+    doc.refunded = 1_250_000;
+    let pdf = invoice_pdf(&doc, Locale::En).unwrap();
+    let text = page_text(&parse(&pdf), 1);
+    for expected in [
+        "Receipt — not a VAT e-invoice",
+        "Total",
+        "2,500,000 VND",
+        "Refunded",
+        "-1,250,000 VND",
+        "Net paid",
+        "Page 1 of 1",
+    ] {
+        assert!(text.contains(expected), "lacks {expected:?}:\n{text}");
+    }
+}
+
+#[test]
+fn forty_lines_flow_onto_a_second_page_with_the_header_repeated() {
+    let pdf = invoice_pdf(&invoice(40), Locale::En).unwrap();
+    let doc = parse(&pdf);
+    let pages = doc.get_pages().len() as u32;
+    assert!(pages >= 2, "{pages} page(s)");
+    let first = page_text(&doc, 1);
+    let last = page_text(&doc, pages);
+    assert!(first.contains("Ghế 1") && !first.contains("Ghế 40"));
+    assert!(last.contains("Ghế 40"), "the last line is on the last page:\n{last}");
+    assert!(last.contains("Description (continued)"));
+    assert!(last.contains("50,000,000 VND"), "the total follows the lines");
+    assert!(last.contains(&format!("Page {pages} of {pages}")));
 }
