@@ -10,6 +10,18 @@ if [ -z "$pg_url" ] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
   pg_url="postgres://postgres@127.0.0.1:5432/postgres"
 fi
 
+# The ticket tests render PDFs to images (poppler's pdftoppm) to decode their QR codes.
+if ! command -v pdftoppm >/dev/null 2>&1; then
+  echo "== installing poppler-utils (pdftoppm) for the ticket PDF tests"
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get install -y --no-install-recommends poppler-utils >/dev/null 2>&1 \
+      || (apt-get update >/dev/null && apt-get install -y --no-install-recommends poppler-utils >/dev/null)) || true
+  else
+    sudo -n apt-get install -y --no-install-recommends poppler-utils >/dev/null 2>&1 || true
+  fi
+  command -v pdftoppm >/dev/null 2>&1 || echo "pdftoppm is missing: install poppler-utils (the PDF tests will fail)" >&2
+fi
+
 cargo build --workspace --tests --locked || exit 1
 
 ran=()

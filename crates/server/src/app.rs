@@ -33,9 +33,11 @@ use crate::{
     limits::{self, Limiter},
     mail::Mailer,
     openapi,
+    payments::Gateway,
     realtime::{hub::Hub, ws::WsLimits},
     redis::{self, Redis},
     secrets, security,
+    tickets::codes::TicketSigner,
 };
 
 /// Largest JSON body accepted; image uploads set their own limit.
@@ -58,6 +60,12 @@ pub struct App {
     pub hub: Hub,
     pub cache: Cache,
     pub ws: WsLimits,
+    /// VNPAY, or the built-in simulator.
+    pub gateway: Gateway,
+    /// The simulator's memory of its transactions (used only when `gateway.simulated`).
+    pub simulator: crate::payments::simulator::Ledger,
+    /// Signs and checks ticket codes.
+    pub tickets: TicketSigner,
     /// Flips to true when the server shuts down; WebSocket sessions close themselves on it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -109,6 +117,10 @@ impl AppState {
             None => Cache::memory(),
         };
         let ws = WsLimits::new(config.ws_max_per_ip);
+        let gateway = Gateway::from_config(&config, &db, clock.as_ref()).await?;
+        let tickets = TicketSigner::new(
+            secrets::get_or_create(&db, clock.as_ref(), "ticket_signing_key", 64).await?.as_bytes(),
+        );
         let (shutdown, _) = tokio::sync::watch::channel(false);
         let state = Self(Arc::new(App {
             config,
@@ -122,6 +134,9 @@ impl AppState {
             hub,
             cache,
             ws,
+            gateway,
+            simulator: Default::default(),
+            tickets,
             shutdown,
         }));
         state.load_demo_if_wanted().await?;
@@ -162,6 +177,8 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(crate::media::router())
         .route("/", axum::routing::get(crate::site::index))
+        .route("/payments/result", axum::routing::get(crate::payments::result::page))
+        .merge(crate::payments::simulator::router())
         .merge(crate::realtime::ws::router())
         .route("/metrics", axum::routing::get(crate::telemetry::render))
         // The strict CSP covers the API and the site; the docs viewer (merged after) has its own page.
@@ -214,6 +231,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::inventory::blocking::router())
         .merge(crate::jobs::routes::router())
         .merge(crate::realtime::notices::router())
+        .merge(crate::payments::routes::router())
+        .merge(crate::tickets::routes::router())
 }
 
 /// After a successful catalog write, drops the cached answers it affects.

@@ -29,6 +29,7 @@ pub mod security;
 pub mod site;
 pub mod slugs;
 pub mod telemetry;
+pub mod tickets;
 pub mod validate;
 pub mod venues;
 pub mod worker;

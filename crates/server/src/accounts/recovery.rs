@@ -119,6 +119,7 @@ pub fn verification_email(state: &AppState, user: &users::Model, token: &str) ->
             "link": format!("{}/verify-email?token={token}", state.config.public_base_url),
             "hours": VERIFY_TTL_HOURS,
         }),
+        booking_documents: None,
     }
 }
 
@@ -132,6 +133,7 @@ fn reset_email(state: &AppState, user: &users::Model, token: &str) -> EmailJob {
             "link": format!("{}/reset-password?token={token}", state.config.public_base_url),
             "minutes": RESET_TTL_MINUTES,
         }),
+        booking_documents: None,
     }
 }
 

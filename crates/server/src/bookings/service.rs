@@ -14,7 +14,10 @@ use sea_orm::{
     QueryFilter, sea_query::Expr,
 };
 
+use serde_json::json;
+
 use super::{
+    notify,
     queries::{self, BookingOut},
     reference::new_reference,
     status::{self, Actor, BookingStatus},
@@ -29,6 +32,9 @@ use crate::{
         hold::{self, next_version},
         retry::with_retry,
     },
+    jobs::email,
+    mail::templates::{Template, money},
+    payments::refunds,
 };
 
 /// Seats in one booking (a group booking at most).
@@ -328,6 +334,7 @@ pub async fn modify(
             let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
             let booking = bookings::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound)?;
             ensure_live_hold(&booking, now)?;
+            ensure_no_payment_under_way(&txn, id, now).await?;
             let current: Vec<i64> = booking_seats::Entity::find()
                 .filter(booking_seats::Column::BookingId.eq(id))
                 .all(&txn)
@@ -447,20 +454,26 @@ pub async fn cancel(
             let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
             let booking = bookings::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound)?;
             let current = status::status_of(&booking)?;
-            if current != BookingStatus::Pending {
-                // Confirmed bookings are cancelled with a refund (payments).
-                return Err(status::invalid_transition(current, BookingStatus::Cancelled));
-            }
-            let released = hold::release(&txn, id, None, event.seats_version, now).await?;
-            let reason =
-                reason.filter(|r| !r.trim().is_empty()).or_else(|| Some("cancelled by the buyer".into()));
-            status::transition(&txn, &booking, BookingStatus::Cancelled, Actor(Some(user.id())), reason, now)
-                .await?;
-            bookings::Entity::update_many()
-                .col_expr(bookings::Column::ExpiresAt, Expr::val(None::<DateTime<Utc>>))
-                .filter(bookings::Column::Id.eq(id))
-                .exec(&txn)
-                .await?;
+            let actor = Actor(Some(user.id()));
+            let released = match current {
+                BookingStatus::Pending => {
+                    let released = hold::release(&txn, id, None, event.seats_version, now).await?;
+                    let reason = reason
+                        .filter(|r| !r.trim().is_empty())
+                        .or_else(|| Some("cancelled by the buyer".into()));
+                    status::transition(&txn, &booking, BookingStatus::Cancelled, actor, reason, now).await?;
+                    bookings::Entity::update_many()
+                        .col_expr(bookings::Column::ExpiresAt, Expr::val(None::<DateTime<Utc>>))
+                        .filter(bookings::Column::Id.eq(id))
+                        .exec(&txn)
+                        .await?;
+                    released
+                }
+                BookingStatus::Confirmed => {
+                    cancel_paid(state, &txn, &booking, &event, actor, reason, now).await?
+                }
+                other => return Err(status::invalid_transition(other, BookingStatus::Cancelled)),
+            };
             let fresh = bookings::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound)?;
             txn.commit().await?;
             Ok((fresh, event.seats_version, released))
@@ -471,4 +484,65 @@ pub async fn cancel(
     state.hub.seats(event_id, version, &released, "available").await;
     state.hub.booking(id, BookingStatus::Cancelled.as_str()).await;
     queries::one(&state.db, booking).await
+}
+
+/// Cancels a paid booking by its buyer: the seats go back on sale, the tickets stop admitting,
+/// and the refund policy decides the money — everything back until `CURTAIN_REFUND_CUTOFF_HOURS`
+/// before the start, nothing after. The refund itself runs after the commit (a job).
+async fn cancel_paid(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    booking: &bookings::Model,
+    event: &events::Model,
+    actor: Actor,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<i64>> {
+    let reason = reason.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| "cancelled by the buyer".into());
+    let refundable = now <= event.start_time - chrono::Duration::hours(state.config.refund_cutoff_hours);
+    let freed = refunds::end_paid_booking(
+        txn,
+        booking,
+        BookingStatus::Cancelled,
+        actor,
+        Some(reason.clone()),
+        event.seats_version,
+        now,
+    )
+    .await?;
+    let refund =
+        if refundable { refunds::refund_booking(txn, booking.id, &reason, actor.0, now).await? } else { 0 };
+    let mail = notify::booking_email(
+        txn,
+        booking,
+        Template::BookingCancelled,
+        |locale| json!({"reason": reason, "refund": (refund > 0).then(|| money(refund, locale))}),
+    )
+    .await?;
+    if let Some(mail) = mail {
+        email::enqueue(txn, &mail, now).await?;
+    }
+    Ok(freed)
+}
+
+/// A booking whose payment is under way keeps its seats as they are: the amount sent to the
+/// gateway must stay the amount owed.
+async fn ensure_no_payment_under_way<C: ConnectionTrait>(
+    db: &C,
+    booking_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let open = entity::payments::Entity::find()
+        .filter(entity::payments::Column::BookingId.eq(booking_id))
+        .filter(entity::payments::Column::Status.eq("initiated"))
+        .filter(entity::payments::Column::ExpiresAt.gt(now))
+        .count(db)
+        .await?;
+    if open > 0 {
+        return Err(AppError::conflict(
+            "payment_in_progress",
+            "A payment for this booking is under way; its seats cannot change.",
+        ));
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@
 //! a job retried after a crash finds the record and does not mail again.
 
 use chrono::{DateTime, Utc};
-use entity::sent_mails;
+use entity::{bookings, sent_mails};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
 };
@@ -15,7 +15,11 @@ use super::{JobError, kind, queue};
 use crate::{
     app::AppState,
     error::AppResult,
-    mail::templates::{Locale, Template, render},
+    mail::{
+        Attachment,
+        templates::{Locale, Template, render},
+    },
+    tickets::documents,
 };
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -26,6 +30,9 @@ pub struct EmailJob {
     pub to: String,
     /// The template's fields.
     pub data: Value,
+    /// Attach this booking's e-tickets and receipt (rendered when the mail is sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_documents: Option<i64>,
 }
 
 /// Queues an email in the caller's transaction: it is sent only if that transaction commits.
@@ -50,7 +57,10 @@ pub async fn handle(state: &AppState, job_id: i64, job: EmailJob) -> Result<(), 
         tracing::info!(job_id, "email already sent by an earlier attempt; not sending again");
         return Ok(());
     }
-    let email = render(job.template, job.locale, &job.to, &job.data).map_err(JobError::permanent)?;
+    let mut email = render(job.template, job.locale, &job.to, &job.data).map_err(JobError::permanent)?;
+    if let Some(booking_id) = job.booking_documents {
+        email.attachments = booking_documents(state, booking_id).await?;
+    }
     state.mailer.send(&email).await.map_err(|e| JobError::retry(format!("{e:#}")))?;
     let now = state.clock.now();
     let record = sent_mails::ActiveModel {
@@ -67,4 +77,28 @@ pub async fn handle(state: &AppState, job_id: i64, job: EmailJob) -> Result<(), 
         .exec_without_returning(&state.db)
         .await?;
     Ok(())
+}
+
+/// The booking's e-tickets and receipt, rendered now (a booking cancelled since has none).
+async fn booking_documents(state: &AppState, booking_id: i64) -> Result<Vec<Attachment>, JobError> {
+    let Some(booking) = bookings::Entity::find_by_id(booking_id).one(&state.db).await? else {
+        return Ok(Vec::new());
+    };
+    let reference = booking.reference.clone();
+    let mut files = Vec::new();
+    if let Some(bytes) = documents::tickets_pdf(&state.db, booking.clone()).await? {
+        files.push(Attachment {
+            filename: format!("tickets-{reference}.pdf"),
+            content_type: "application/pdf".into(),
+            bytes,
+        });
+    }
+    if let Some(bytes) = documents::invoice_pdf(&state.db, booking).await? {
+        files.push(Attachment {
+            filename: format!("invoice-{reference}.pdf"),
+            content_type: "application/pdf".into(),
+            bytes,
+        });
+    }
+    Ok(files)
 }

@@ -14,6 +14,8 @@ pub mod kind {
     pub const COMPLETE_BOOKINGS: &str = "complete_bookings";
     pub const SEND_REMINDERS: &str = "send_reminders";
     pub const CLEANUP: &str = "cleanup";
+    pub const REFUND_PAYMENT: &str = "refund_payment";
+    pub const SYNC_PAYMENTS: &str = "sync_payments";
 }
 
 /// Why a job failed, and whether trying again could help.

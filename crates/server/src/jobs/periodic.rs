@@ -2,20 +2,16 @@
 //! workers — every worker proposes the slot's job and the unique `dedupe_key` keeps one.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{bookings, events, jobs, refresh_tokens, revoked_access_tokens, user_tokens, users, venues};
+use entity::{bookings, events, jobs, refresh_tokens, revoked_access_tokens, user_tokens};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use super::{
-    JobError,
-    email::{self, EmailJob},
-    kind, queue,
-};
+use super::{JobError, email, kind, queue};
 use crate::{
     app::AppState,
-    bookings::{queries, status::BookingStatus, sweep},
+    bookings::{notify, status::BookingStatus, sweep},
     error::AppResult,
-    mail::templates::{Locale, Template, money},
+    mail::templates::{Locale, Template},
 };
 
 /// Every periodic duty and how often it runs.
@@ -24,6 +20,7 @@ pub const SCHEDULE: &[(&str, i64)] = &[
     (kind::COMPLETE_BOOKINGS, 600),
     (kind::SEND_REMINDERS, 900),
     (kind::CLEANUP, 3600),
+    (kind::SYNC_PAYMENTS, 60),
 ];
 
 /// Proposes the current slot's job of every periodic duty. Returns how many were new.
@@ -76,38 +73,16 @@ pub async fn send_reminders(state: &AppState) -> Result<(), JobError> {
         .all(&state.db)
         .await?;
     for event in soon {
-        let venue = venues::Entity::find_by_id(event.venue_id).one(&state.db).await?;
         let confirmed = bookings::Entity::find()
             .filter(bookings::Column::EventId.eq(event.id))
             .filter(bookings::Column::Status.eq(BookingStatus::Confirmed.as_str()))
             .all(&state.db)
             .await?;
         for booking in confirmed {
-            let Some(user) = users::Entity::find_by_id(booking.user_id).one(&state.db).await? else {
+            let Some(job) =
+                notify::booking_email(&state.db, &booking, Template::Reminder, |_| json!({})).await?
+            else {
                 continue;
-            };
-            if !user.is_active || user.deleted_at.is_some() {
-                continue;
-            }
-            let locale = Locale::parse(&user.locale);
-            let shaped = queries::one(&state.db, booking.clone()).await?;
-            let (venue_name, address, tz) = venue
-                .as_ref()
-                .map(|v| (v.name.clone(), format!("{}, {}", v.address, v.city), v.time_zone.clone()))
-                .unwrap_or_default();
-            let job = EmailJob {
-                template: Template::Reminder,
-                locale,
-                to: user.email.clone(),
-                data: json!({
-                    "name": user.full_name,
-                    "reference": booking.reference,
-                    "event_title": event.title,
-                    "venue_name": venue_name,
-                    "venue_address": address,
-                    "starts": local_time(event.start_time, &tz, locale),
-                    "seats": shaped.seats.iter().map(|s| json!({"section": s.section_name, "row": s.row, "number": s.number, "price": money(s.price, locale)})).collect::<Vec<_>>(),
-                }),
             };
             let txn = state.begin_write().await?;
             email::enqueue_once(&txn, &job, format!("reminder:{}", booking.id), now).await?;

@@ -29,6 +29,14 @@ pub async fn dispatch(state: &AppState, job: &jobs::Model) -> Result<(), JobErro
         kind::COMPLETE_BOOKINGS => periodic::complete_bookings(state).await,
         kind::SEND_REMINDERS => periodic::send_reminders(state).await,
         kind::CLEANUP => periodic::cleanup(state).await,
+        kind::SYNC_PAYMENTS => crate::payments::sync::sync_payments(state).await,
+        kind::REFUND_PAYMENT => {
+            crate::payments::refunds::run(
+                state,
+                serde_json::from_value(job.payload.clone()).map_err(parse_error)?,
+            )
+            .await
+        }
         other => Err(JobError::permanent(format!("unknown job kind {other:?}"))),
     }
 }

@@ -153,10 +153,14 @@ impl TestBuilder {
         env.insert("CURTAIN_DATA_DIR".into(), data_dir.display().to_string());
         env.insert("CURTAIN_DEMO".into(), if self.demo { "on" } else { "off" }.into());
         env.entry("CURTAIN_RATE_LIMITS".into()).or_insert_with(|| "off".into());
+        // Bound first, so the public base URL (return URL, the simulator's IPN calls) is this server.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        env.entry("PUBLIC_BASE_URL".into()).or_insert_with(|| format!("http://{addr}"));
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
         let clock = ManualClock::new(Utc::now());
         let state = AppState::start(config, Arc::new(clock.clone())).await.expect("app start");
-        TestApp::serve(state, clock, db).await
+        TestApp::serve_on(listener, state, clock, db).await
     }
 }
 
@@ -464,6 +468,15 @@ impl TestApp {
     /// Serves `state` on a free port until the returned app is dropped.
     async fn serve(state: AppState, clock: ManualClock, db: TestDb) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve_on(listener, state, clock, db).await
+    }
+
+    async fn serve_on(
+        listener: tokio::net::TcpListener,
+        state: AppState,
+        clock: ManualClock,
+        db: TestDb,
+    ) -> TestApp {
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let served = state.clone();

@@ -26,6 +26,7 @@ fn welcome(to: &str) -> EmailJob {
         locale: Locale::En,
         to: to.to_owned(),
         data: json!({"name": "Lan", "link": "http://x/verify-email?token=t", "hours": 48}),
+        booking_documents: None,
     }
 }
 

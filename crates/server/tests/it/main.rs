@@ -20,6 +20,7 @@ mod images;
 mod jobs;
 mod limits;
 mod openapi;
+mod payments;
 mod realtime;
 mod reviews;
 mod smtp_sink;
