@@ -24,5 +24,6 @@ mod payments;
 mod realtime;
 mod reviews;
 mod smtp_sink;
+mod tickets;
 mod venues;
 mod venues_admin;

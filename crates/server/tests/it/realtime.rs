@@ -314,3 +314,55 @@ async fn the_system_channel_carries_cancellations_time_changes_and_staff_notices
         json!({"type": "notice", "message": "Doors open 15 minutes late tonight"})
     );
 }
+
+#[tokio::test]
+async fn a_sale_and_a_refund_reach_the_seat_map_and_the_booking_channel() {
+    for backend in backends() {
+        let app = TestApp::builder().demo().backend(&backend).spawn().await;
+        let (_, buyer) = app.quick_user("live@example.com", Role::Customer).await;
+        let (_, staff) = app.quick_user("desk@example.com", Role::Staff).await;
+        let (event, seats) = app.demo_event(0).await;
+        let mut seat_ws = connect(&app, &format!("/ws/events/{event}/seats/")).await;
+        assert_eq!(next_json(&mut seat_ws).await["type"], "hello");
+
+        let id = crate::payments::book(&app, &buyer, event, &seats[2..4]).await;
+        assert_eq!(
+            changes(&mut seat_ws, 2).await,
+            [(seats[2], "held".to_owned()), (seats[3], "held".to_owned())]
+        );
+        let mut booking_ws = connect(&app, &format!("/ws/bookings/{id}/")).await;
+        booking_ws
+            .send(Message::Text(json!({"type": "auth", "token": buyer}).to_string().into()))
+            .await
+            .unwrap();
+        assert_eq!(next_json(&mut booking_ws).await["status"], "pending");
+
+        let (_, url) = crate::payments::start(&app, &buyer, id).await;
+        crate::payments::decide(&url, "pay", true).await;
+        assert_eq!(
+            changes(&mut seat_ws, 2).await,
+            [(seats[2], "sold".to_owned()), (seats[3], "sold".to_owned())],
+            "{backend:?}"
+        );
+        assert_eq!(
+            next_json(&mut booking_ws).await,
+            json!({"type": "booking", "id": id, "status": "confirmed"})
+        );
+
+        let payment = app.get_as(&format!("/api/payments/?booking={id}"), &staff).await.data()[0]["id"]
+            .as_i64()
+            .unwrap();
+        let res = app
+            .post(&format!("/api/payments/{payment}/refund"), &json!({"reason": "show moved"}), Some(&staff))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        assert_eq!(
+            changes(&mut seat_ws, 2).await,
+            [(seats[2], "available".to_owned()), (seats[3], "available".to_owned())]
+        );
+        assert_eq!(
+            next_json(&mut booking_ws).await,
+            json!({"type": "booking", "id": id, "status": "refunded"})
+        );
+    }
+}
