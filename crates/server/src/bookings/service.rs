@@ -470,7 +470,12 @@ pub async fn cancel(
                     released
                 }
                 BookingStatus::Confirmed => {
-                    cancel_paid(state, &txn, &booking, &event, actor, reason, now).await?
+                    let refundable =
+                        now <= event.start_time - Duration::hours(state.config.refund_cutoff_hours);
+                    let reason = reason
+                        .filter(|r| !r.trim().is_empty())
+                        .unwrap_or_else(|| "cancelled by the buyer".into());
+                    cancel_paid(&txn, &booking, event.seats_version, actor, reason, refundable, now).await?
                 }
                 other => return Err(status::invalid_transition(other, BookingStatus::Cancelled)),
             };
@@ -486,32 +491,30 @@ pub async fn cancel(
     queries::one(&state.db, booking).await
 }
 
-/// Cancels a paid booking by its buyer: the seats go back on sale, the tickets stop admitting,
-/// and the refund policy decides the money — everything back until `CURTAIN_REFUND_CUTOFF_HOURS`
-/// before the start, nothing after. The refund itself runs after the commit (a job).
+/// Cancels a paid booking: the seats go back on sale, the tickets stop admitting, and when
+/// `refund` says so everything paid goes back (buyers: until `CURTAIN_REFUND_CUTOFF_HOURS` before
+/// the start; a cancelled performance: always). The refund itself runs after the commit (a job).
 async fn cancel_paid(
-    state: &AppState,
     txn: &sea_orm::DatabaseTransaction,
     booking: &bookings::Model,
-    event: &events::Model,
+    version: i64,
     actor: Actor,
-    reason: Option<String>,
+    reason: String,
+    refund: bool,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<i64>> {
-    let reason = reason.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| "cancelled by the buyer".into());
-    let refundable = now <= event.start_time - chrono::Duration::hours(state.config.refund_cutoff_hours);
     let freed = refunds::end_paid_booking(
         txn,
         booking,
         BookingStatus::Cancelled,
         actor,
         Some(reason.clone()),
-        event.seats_version,
+        version,
         now,
     )
     .await?;
     let refund =
-        if refundable { refunds::refund_booking(txn, booking.id, &reason, actor.0, now).await? } else { 0 };
+        if refund { refunds::refund_booking(txn, booking.id, &reason, actor.0, now).await? } else { 0 };
     let mail = notify::booking_email(
         txn,
         booking,
@@ -545,4 +548,53 @@ async fn ensure_no_payment_under_way<C: ConnectionTrait>(
         ));
     }
     Ok(())
+}
+
+/// What cancelling a performance did to its bookings, to broadcast after the commit.
+#[derive(Debug, Default)]
+pub struct EventCancelled {
+    pub version: i64,
+    pub freed: Vec<i64>,
+    pub bookings: Vec<i64>,
+}
+
+/// Cancels every pending and paid booking of a performance that is being cancelled, in the
+/// caller's transaction: holds are released, paid bookings refunded in full, buyers told.
+pub async fn cancel_all_of_event(
+    txn: &sea_orm::DatabaseTransaction,
+    event_id: i64,
+    reason: &str,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> AppResult<EventCancelled> {
+    let event = next_version(txn, event_id, now).await?.ok_or(AppError::NotFound)?;
+    let live = bookings::Entity::find()
+        .filter(bookings::Column::EventId.eq(event_id))
+        .filter(
+            bookings::Column::Status
+                .is_in([BookingStatus::Pending.as_str(), BookingStatus::Confirmed.as_str()]),
+        )
+        .all(txn)
+        .await?;
+    let mut done = EventCancelled { version: event.seats_version, ..Default::default() };
+    let reason = format!("performance cancelled: {reason}");
+    for booking in live {
+        let freed = match status::status_of(&booking)? {
+            BookingStatus::Pending => {
+                let freed = hold::release(txn, booking.id, None, event.seats_version, now).await?;
+                status::transition(txn, &booking, BookingStatus::Cancelled, actor, Some(reason.clone()), now)
+                    .await?;
+                bookings::Entity::update_many()
+                    .col_expr(bookings::Column::ExpiresAt, Expr::val(None::<DateTime<Utc>>))
+                    .filter(bookings::Column::Id.eq(booking.id))
+                    .exec(txn)
+                    .await?;
+                freed
+            }
+            _ => cancel_paid(txn, &booking, event.seats_version, actor, reason.clone(), true, now).await?,
+        };
+        done.freed.extend(freed);
+        done.bookings.push(booking.id);
+    }
+    Ok(done)
 }

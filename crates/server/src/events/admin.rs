@@ -405,13 +405,15 @@ pub async fn publish(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> Ap
     Ok(event)
 }
 
-/// Cancels a draft or a published performance: sales stop at once and the reason is kept.
+/// Cancels a draft or a published performance: sales stop at once, the reason is kept, and
+/// every booking is cancelled with it (paid ones refunded in full) in the same transaction.
 pub async fn cancel(
     db: &DatabaseConnection,
     id: i64,
     body: CancelBody,
+    actor: crate::bookings::status::Actor,
     now: DateTime<Utc>,
-) -> AppResult<events::Model> {
+) -> AppResult<(events::Model, crate::bookings::service::EventCancelled)> {
     let mut c = Checks::new();
     let reason = c.text("reason", &body.reason, 1, 1_000);
     c.finish()?;
@@ -422,11 +424,12 @@ pub async fn cancel(
     }
     let mut active: events::ActiveModel = event.into();
     active.status = Set(CANCELLED.to_owned());
-    active.cancel_reason = Set(Some(reason));
+    active.cancel_reason = Set(Some(reason.clone()));
     active.updated_at = Set(now);
     let event = active.update(&txn).await?;
+    let bookings = crate::bookings::service::cancel_all_of_event(&txn, id, &reason, actor, now).await?;
     txn.commit().await?;
-    Ok(event)
+    Ok((event, bookings))
 }
 
 /// The filters of the staff list.

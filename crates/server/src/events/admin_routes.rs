@@ -134,7 +134,8 @@ async fn publish_event(
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
 }
 
-/// Cancels a draft or published performance (staff): sales stop and the reason is shown.
+/// Cancels a draft or published performance (staff): sales stop, the reason is shown, and every
+/// booking is cancelled — paid ones refunded in full through the gateway.
 #[utoipa::path(post, path = "/api/events/{id}/cancel", tag = "events", params(("id" = i64, Path)), request_body = CancelBody,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
@@ -142,11 +143,16 @@ async fn publish_event(
               (status = 409, description = "`invalid_transition`", body = ErrorEnvelope)))]
 async fn cancel_event(
     State(state): State<AppState>,
-    _staff: Staff,
+    Staff(staff): Staff,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<CancelBody>,
 ) -> AppResult<ApiResponse<EventDetail>> {
-    let event = admin::cancel(&state.db, id, body, state.clock.now()).await?;
+    let actor = crate::bookings::status::Actor(Some(staff.id()));
+    let (event, cancelled) = admin::cancel(&state.writer, id, body, actor, state.clock.now()).await?;
+    state.hub.seats(id, cancelled.version, &cancelled.freed, "available").await;
+    for booking in &cancelled.bookings {
+        state.hub.booking(*booking, "cancelled").await;
+    }
     let message = event.cancel_reason.clone().unwrap_or_default();
     state
         .hub

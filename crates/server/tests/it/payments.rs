@@ -536,3 +536,34 @@ async fn the_simulator_refuses_bad_signatures_and_its_api_checks_checksums() {
         .send().await.unwrap().json().await.unwrap();
     assert_eq!(answer["vnp_ResponseCode"], "97");
 }
+
+#[tokio::test]
+async fn cancelling_a_performance_cancels_every_booking_and_refunds_the_paid_ones() {
+    let app = app().await;
+    let (_, token) = app.quick_user("lan@example.com", Role::Customer).await;
+    let (_, staff) = app.quick_user("staff@example.com", Role::Staff).await;
+    let (event, seats) = app.demo_event(0).await;
+    let paid = buy(&app, &token, event, &seats[..2]).await;
+    let pending = book(&app, &token, event, &seats[5..6]).await;
+    let res = app
+        .post(&format!("/api/events/{event}/cancel/"), &json!({"reason": "lead actor ill"}), Some(&staff))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(status(&app, paid).await, "cancelled");
+    assert_eq!(status(&app, pending).await, "cancelled");
+    let map = app.seat_statuses(event).await;
+    assert!([seats[0], seats[1], seats[5]].iter().all(|s| map[s] == "available"));
+    app.drain_jobs().await;
+    let p = payments::Entity::find()
+        .filter(payments::Column::BookingId.eq(paid))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((p.status.as_str(), p.refunded_amount), ("refunded", p.amount));
+    let mails = app.mails().await;
+    assert!(
+        mails.iter().any(|m| m.contains("lead actor ill") && m.contains("cancelled")),
+        "the buyer is told why"
+    );
+}
