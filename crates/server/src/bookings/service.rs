@@ -435,7 +435,8 @@ fn ensure_live_hold(booking: &bookings::Model, now: DateTime<Utc>) -> AppResult<
     }
 }
 
-/// Cancels a pending booking: its seats are released at once.
+/// Cancels a booking by its buyer: a pending one releases its seats at once; a paid one also
+/// frees its seats, voids its tickets and is refunded as the refund policy says (`cancel_paid`).
 pub async fn cancel(
     state: &AppState,
     user: &CurrentUser,

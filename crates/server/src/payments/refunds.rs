@@ -1,14 +1,14 @@
 //! Refunds: recorded as `pending` in the transaction that decides them, sent to the gateway's
 //! refund API by a job after the commit, and recorded again with the gateway's answer. The
-//! request id is derived from the refund's id, so a retried job repeats the same request
-//! instead of refunding twice.
+//! request id is derived from the refund's id, so a retried job repeats the same request (the
+//! gateway can recognise it); only a `00` answer records a refund as done.
 
 use chrono::{DateTime, Utc};
 use entity::{bookings, event_seats, payments, refunds, tickets};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,15 @@ pub struct RefundJob {
     pub refund_id: i64,
 }
 
-/// What is left to refund of a payment: paid, minus refunded, minus refunds under way.
+/// Reads a payment and locks its row until the transaction ends (PostgreSQL; SQLite's IMMEDIATE
+/// transaction already excludes other writers): every change of what was refunded goes through
+/// this lock, so two refunds never both count the same money as left.
+pub async fn locked(txn: &DatabaseTransaction, payment_id: i64) -> AppResult<payments::Model> {
+    payments::Entity::find_by_id(payment_id).lock_exclusive().one(txn).await?.ok_or(AppError::NotFound)
+}
+
+/// What is left to refund of a payment (read under `locked`): paid, minus refunded, minus
+/// refunds under way.
 pub async fn remaining<C: ConnectionTrait>(db: &C, payment: &payments::Model) -> AppResult<i64> {
     if !matches!(payment.status.as_str(), "succeeded" | "partially_refunded") {
         return Ok(0);
@@ -89,6 +97,7 @@ pub async fn refund_booking(
         .await?;
     let mut total = 0;
     for payment in paid {
+        let payment = locked(txn, payment.id).await?;
         let amount = remaining(txn, &payment).await?;
         if amount > 0 {
             request(txn, &payment, amount, reason, requested_by, now).await?;
@@ -168,13 +177,15 @@ pub async fn run(state: &AppState, job: RefundJob) -> Result<(), JobError> {
         .await
         .map_err(|e| JobError::retry(format!("{e:#}")))?;
     let code = answer.response_code().to_owned();
-    // 94: this very request is already being processed by the gateway.
-    let accepted = code == "00" || code == "94";
+    // Anything else (94: another refund of this payment is being processed; 99; …) may change:
+    // ask again later rather than record a refund that did not happen.
+    let accepted = code == "00";
     if !accepted && !REFUSED.contains(&code.as_str()) {
         return Err(JobError::retry(format!("gateway answered {code}: {}", answer.get("vnp_Message"))));
     }
     let now = state.clock.now();
     let txn = state.begin_write().await?;
+    let payment = locked(&txn, payment.id).await?;
     let updated = refunds::Entity::update_many()
         .col_expr(refunds::Column::Status, Expr::val(if accepted { "succeeded" } else { "failed" }))
         .col_expr(
@@ -260,8 +271,7 @@ pub async fn staff_refund(
             let now = state.clock.now();
             let txn = state.begin_write().await?;
             let event = next_version(&txn, booking.event_id, now).await?.ok_or(AppError::NotFound)?;
-            let payment =
-                payments::Entity::find_by_id(payment_id).one(&txn).await?.ok_or(AppError::NotFound)?;
+            let payment = locked(&txn, payment_id).await?;
             let left = remaining(&txn, &payment).await?;
             if left == 0 {
                 return Err(AppError::Conflict(
@@ -284,7 +294,9 @@ pub async fn staff_refund(
                 .await?
                 .ok_or(AppError::NotFound)?;
             let mut freed = Vec::new();
-            let ends = amount == left && status::status_of(&booking)? == BookingStatus::Confirmed;
+            let ends = amount == left
+                && status::status_of(&booking)? == BookingStatus::Confirmed
+                && left_on_other_payments(&txn, &payment).await? == 0;
             if ends {
                 freed = end_paid_booking(
                     &txn,
@@ -316,4 +328,20 @@ pub async fn staff_refund(
         "staff refund requested"
     );
     Ok(refund)
+}
+
+/// What is left to refund on the booking's other paid payments (a duplicate payment, say): while
+/// any money remains there, refunding this one does not end the booking.
+async fn left_on_other_payments(txn: &DatabaseTransaction, payment: &payments::Model) -> AppResult<i64> {
+    let others = payments::Entity::find()
+        .filter(payments::Column::BookingId.eq(payment.booking_id))
+        .filter(payments::Column::Id.ne(payment.id))
+        .filter(payments::Column::Status.is_in(["succeeded", "partially_refunded"]))
+        .all(txn)
+        .await?;
+    let mut left = 0;
+    for other in others {
+        left += remaining(txn, &other).await?;
+    }
+    Ok(left)
 }

@@ -29,9 +29,10 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<HashMap<Str
         (_, Some(error)) if error == "signature" => json!({"title": "Payment not verified",
             "text": "The answer from the payment gateway could not be verified. If money was taken, it will be confirmed or refunded automatically.", "color": "#fde2e1"}),
         (Some(txn_ref), None) => match result_of(&state, txn_ref).await {
-            Ok(Some((payment, booking))) => {
+            Ok(Some((payment, booking, refunding))) => {
                 let reference = booking.reference.clone();
-                match (payment.status.as_str(), booking.status.as_str()) {
+                match (payment.status.as_str(), if refunding { "refunding" } else { booking.status.as_str() })
+                {
                     ("initiated", _) => {
                         json!({"title": "Waiting for the bank…", "waiting": true, "reference": reference,
                         "text": "Your bank has not confirmed the payment yet. This page refreshes by itself.", "color": "#eef2f7"})

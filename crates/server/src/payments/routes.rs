@@ -195,11 +195,12 @@ async fn vnpay_ipn(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
     Json(IpnAnswer { RspCode: code.to_owned(), Message: message.to_owned() })
 }
 
-/// What the result page shows for a payment attempt.
+/// What the result page shows for a payment attempt: the payment, its booking, and whether
+/// Curtain itself is refunding it (it arrived for a booking it could not confirm).
 pub async fn result_of(
     state: &AppState,
     txn_ref: &str,
-) -> AppResult<Option<(payments::Model, bookings::Model)>> {
+) -> AppResult<Option<(payments::Model, bookings::Model, bool)>> {
     let Some(payment) =
         payments::Entity::find().filter(payments::Column::TxnRef.eq(txn_ref)).one(&state.db).await?
     else {
@@ -207,5 +208,11 @@ pub async fn result_of(
     };
     let booking =
         bookings::Entity::find_by_id(payment.booking_id).one(&state.db).await?.ok_or(AppError::NotFound)?;
-    Ok(Some((payment, booking)))
+    let refunding = entity::refunds::Entity::find()
+        .filter(entity::refunds::Column::PaymentId.eq(payment.id))
+        .filter(entity::refunds::Column::RequestedBy.is_null())
+        .one(&state.db)
+        .await?
+        .is_some();
+    Ok(Some((payment, booking, refunding)))
 }

@@ -210,10 +210,10 @@ pub async fn check<C: ConnectionTrait>(
 pub async fn ipn(state: &AppState, params: &Params) -> (&'static str, &'static str) {
     let answer = async {
         let payment = check(&state.db, state.gateway.secret.expose(), params).await?;
-        if payment.status != "initiated" {
+        let outcome = callback::outcome(params)?;
+        if !settle::open_for(&payment, outcome.paid) {
             return Err(Refusal::AlreadySettled);
         }
-        let outcome = callback::outcome(params)?;
         match settle::settle(state, payment.id, &outcome).await {
             Ok(Settled::AlreadySettled) => Err(Refusal::AlreadySettled),
             Ok(settled) => {

@@ -49,15 +49,38 @@ pub enum Settled {
     Refunding { booking_id: i64, refund_id: i64 },
 }
 
-/// Records `outcome` for the payment `payment_id` if it is still `initiated`.
+/// The `response_code` Curtain records when it gives up on a payment the gateway never
+/// completed (the `querydr` sync). Such a failure is Curtain's guess, not the gateway's word: a
+/// success reported afterwards still settles the payment (confirmed, or refunded).
+pub const GAVE_UP: &str = "gave_up";
+
+/// Whether a callback with `paid` may still settle `payment`.
+pub fn open_for(payment: &payments::Model, paid: bool) -> bool {
+    payment.status == "initiated"
+        || (paid && payment.status == "failed" && payment.response_code.as_deref() == Some(GAVE_UP))
+}
+
+/// Records `outcome` for the payment `payment_id` if it is still open (`open_for`).
 pub async fn settle(state: &AppState, payment_id: i64, outcome: &Outcome) -> AppResult<Settled> {
     let settled = with_retry(|| async move {
         let now = state.clock.now();
         let txn = state.begin_write().await?;
         let payment = payments::Entity::find_by_id(payment_id).one(&txn).await?.ok_or(AppError::NotFound)?;
+        let event_id =
+            bookings::Entity::find_by_id(payment.booking_id).one(&txn).await?.ok_or(AppError::NotFound)?.event_id;
+        // Lock the performance first (the order every seat change uses), then read the booking as
+        // it stands under that lock and claim the payment.
+        let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
         let booking = bookings::Entity::find_by_id(payment.booking_id).one(&txn).await?.ok_or(AppError::NotFound)?;
-        // Lock the performance first (the order every seat change uses), then claim the payment.
-        let event = next_version(&txn, booking.event_id, now).await?.ok_or(AppError::NotFound)?;
+        let open = if outcome.paid {
+            Condition::any().add(payments::Column::Status.eq("initiated")).add(
+                Condition::all()
+                    .add(payments::Column::Status.eq("failed"))
+                    .add(payments::Column::ResponseCode.eq(GAVE_UP)),
+            )
+        } else {
+            Condition::all().add(payments::Column::Status.eq("initiated"))
+        };
         let status = if outcome.paid { "succeeded" } else { "failed" };
         let claimed = payments::Entity::update_many()
             .col_expr(payments::Column::Status, Expr::val(status))
@@ -70,7 +93,7 @@ pub async fn settle(state: &AppState, payment_id: i64, outcome: &Outcome) -> App
             .col_expr(payments::Column::SettledAt, Expr::val(now))
             .col_expr(payments::Column::UpdatedAt, Expr::val(now))
             .filter(payments::Column::Id.eq(payment.id))
-            .filter(payments::Column::Status.eq("initiated"))
+            .filter(open)
             .exec(&txn)
             .await?
             .rows_affected;

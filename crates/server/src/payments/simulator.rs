@@ -209,14 +209,15 @@ async fn decide(State(state): State<AppState>, Form(decision): Form<Decision>) -
         refund_requests: HashSet::new(),
     };
     let first = state.simulator.with(|ledger| {
-        if ledger.get(&txn_ref).is_some_and(|t| t.transaction_status == "00") {
+        // A result is final, as at VNPAY: a reference is decided once.
+        if ledger.contains_key(&txn_ref) {
             return false;
         }
         ledger.insert(txn_ref.clone(), fresh);
         true
     });
     if !first {
-        return error_page("Giao dịch đã được xử lý / This order has already been paid (02)");
+        return error_page("Giao dịch đã được xử lý / This order has already been processed (02)");
     }
     let amount_field = params.get("vnp_Amount").unwrap_or_default().to_owned();
     let card_type = if bank == "VNPAYQR" { "QRCODE" } else { "ATM" };

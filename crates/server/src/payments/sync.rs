@@ -3,11 +3,11 @@
 
 use chrono::Duration;
 use entity::payments;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
 
 use super::{
     callback::{self, Outcome},
-    settle::settle,
+    settle::{GAVE_UP, settle},
     vnpay::api::ApiResponse,
 };
 use crate::{app::AppState, jobs::JobError};
@@ -23,6 +23,8 @@ pub async fn sync_payments(state: &AppState) -> Result<(), JobError> {
     let stale = payments::Entity::find()
         .filter(payments::Column::Status.eq("initiated"))
         .filter(payments::Column::ExpiresAt.lt(now - ASK_AFTER))
+        // Least recently asked first, so payments the gateway cannot settle yet never starve the rest.
+        .order_by_asc(payments::Column::UpdatedAt)
         .order_by_asc(payments::Column::Id)
         .limit(BATCH)
         .all(&state.db)
@@ -36,11 +38,15 @@ pub async fn sync_payments(state: &AppState) -> Result<(), JobError> {
             Ok(answer) => answer,
             Err(err) => {
                 tracing::warn!(payment_id = payment.id, error = %format!("{err:#}"), "querydr failed; asking again next time");
+                touch(state, payment.id).await?;
                 continue;
             }
         };
         let overdue = payment.expires_at.is_some_and(|at| now > at + GIVE_UP_AFTER);
-        let Some(outcome) = outcome_of(&payment, &answer, overdue) else { continue };
+        let Some(outcome) = outcome_of(&payment, &answer, overdue) else {
+            touch(state, payment.id).await?;
+            continue;
+        };
         match settle(state, payment.id, &outcome).await {
             Ok(settled) => tracing::info!(payment_id = payment.id, ?settled, "querydr settled a payment"),
             Err(err) => {
@@ -48,6 +54,17 @@ pub async fn sync_payments(state: &AppState) -> Result<(), JobError> {
             }
         }
     }
+    Ok(())
+}
+
+/// Notes that the payment was asked about (it moves to the back of the queue).
+async fn touch(state: &AppState, payment_id: i64) -> Result<(), JobError> {
+    payments::Entity::update_many()
+        .col_expr(payments::Column::UpdatedAt, Expr::val(state.clock.now()))
+        .filter(payments::Column::Id.eq(payment_id))
+        .filter(payments::Column::Status.eq("initiated"))
+        .exec(&state.writer)
+        .await?;
     Ok(())
 }
 
@@ -86,10 +103,10 @@ fn outcome_of(payment: &payments::Model, answer: &ApiResponse, overdue: bool) ->
             raw: raw.clone(),
         }),
         // Not completed (yet): give the buyer's bank its time, then give up.
-        "00" if status == "01" => overdue.then(|| failed("11", status)),
+        "00" if status == "01" => overdue.then(|| failed(GAVE_UP, status)),
         "00" => Some(failed(if status == "02" { "99" } else { status }, status)),
         // The gateway never saw it: the buyer did not get as far as paying.
-        "91" => overdue.then(|| failed("91", "02")),
+        "91" => overdue.then(|| failed(GAVE_UP, "91")),
         other => {
             tracing::warn!(
                 payment_id = payment.id,

@@ -110,7 +110,12 @@ pub async fn scan(
         } else {
             let fresh =
                 tickets::Entity::find_by_id(ticket.id).one(&state.writer).await?.ok_or(AppError::NotFound)?;
-            let mut out = outcome(CheckinResult::AlreadyUsed, "Already checked in.");
+            let mut out = if fresh.status == "valid" {
+                outcome(CheckinResult::AlreadyUsed, "Already checked in.")
+            } else {
+                // Cancelled between the first read and the update.
+                outcome(CheckinResult::Cancelled, "This ticket was cancelled.")
+            };
             out.checked_in_at = fresh.checked_in_at;
             out.checked_in_by = staff(&state.db, fresh.checked_in_by).await?;
             out

@@ -110,6 +110,9 @@ pub async fn invoice_pdf<C: ConnectionTrait>(db: &C, booking: bookings::Model) -
     let paid = payments::Entity::find()
         .filter(payments::Column::BookingId.eq(booking.id))
         .filter(payments::Column::Status.is_in(["succeeded", "partially_refunded", "refunded"]))
+        // The first payment settled is the one that confirmed the booking (a later duplicate
+        // found it confirmed and was refunded).
+        .order_by_asc(payments::Column::SettledAt)
         .order_by_asc(payments::Column::Id)
         .one(db)
         .await?;

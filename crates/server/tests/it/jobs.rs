@@ -202,11 +202,14 @@ async fn a_periodic_duty_gets_one_job_per_slot_whatever_the_workers() {
     app.clock.advance(Duration::seconds(15));
     periodic::tick(app.db(), app.clock_now()).await.unwrap();
     assert_eq!(expiries().await, 2, "the next slot");
+    // (The 15 s step may also start a new slot of a slower duty.)
+    let queued = jobs::Entity::find().count(app.db()).await.unwrap() as usize;
+    assert!(queued > periodic::SCHEDULE.len());
     let (x, y) = tokio::join!(
         curtain::jobs::runner::drain(&app.state, "a"),
         curtain::jobs::runner::drain(&other.state, "b")
     );
-    assert_eq!(x + y, periodic::SCHEDULE.len() + 1);
+    assert_eq!(x + y, queued, "every job ran once, on one worker or the other");
     let all = jobs::Entity::find().all(app.db()).await.unwrap();
     assert!(all.iter().all(|j| j.status == "done"), "{all:?}");
 }

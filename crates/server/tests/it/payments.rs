@@ -242,6 +242,14 @@ async fn the_ipn_answers_in_the_spec_order_and_changes_nothing_twice() {
     assert_eq!(payment(&app, payment_id).await.status, "initiated");
     assert_eq!(status(&app, booking).await, "pending");
 
+    // The return URL only verifies and redirects.
+    let back = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let res = back.get(app.url(&format!("/api/payments/vnpay/return?{tampered}"))).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/payments/result?error=signature");
+    let res = back.get(app.url(&format!("/api/payments/vnpay/return?{good}"))).send().await.unwrap();
+    assert_eq!(res.headers()["location"].to_str().unwrap(), format!("/payments/result?ref={}", p.txn_ref));
+    assert_eq!(status(&app, booking).await, "pending", "the return URL never confirms");
+
     // The real one, then its replay.
     assert_eq!(ipn(&app, &good).await, ("00".into(), "Confirm Success".into()));
     assert_eq!(status(&app, booking).await, "confirmed");
@@ -339,7 +347,24 @@ async fn the_querydr_sync_settles_a_payment_whose_ipn_never_came() {
     );
     app.clock.advance(Duration::minutes(15));
     curtain::payments::sync::sync_payments(&app.state).await.unwrap();
-    assert_eq!(payment(&app, abandoned_payment).await.status, "failed");
+    let gave_up = payment(&app, abandoned_payment).await;
+    assert_eq!(gave_up.status, "failed");
+    // Giving up was Curtain's guess: a success the gateway reports later still settles it.
+    let amount = (gave_up.amount * 100).to_string();
+    let late_success = signed(&[
+        ("vnp_Amount", &amount),
+        ("vnp_BankCode", "NCB"),
+        ("vnp_PayDate", "20261126090000"),
+        ("vnp_ResponseCode", "00"),
+        ("vnp_TmnCode", TMN),
+        ("vnp_TransactionNo", "555"),
+        ("vnp_TransactionStatus", "00"),
+        ("vnp_TxnRef", &gave_up.txn_ref),
+    ]);
+    assert_eq!(ipn(&app, &late_success).await.0, "00");
+    assert_eq!(payment(&app, abandoned_payment).await.status, "succeeded");
+    assert_eq!(status(&app, abandoned).await, "confirmed", "its lapsed hold was still its own");
+    assert_eq!(ipn(&app, &late_success).await.0, "02");
     // The periodic schedule carries the sync.
     assert!(curtain::jobs::periodic::SCHEDULE.iter().any(|(k, _)| *k == "sync_payments"));
 }
@@ -529,6 +554,17 @@ async fn the_simulator_refuses_bad_signatures_and_its_api_checks_checksums() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.text().await.unwrap().contains("97"));
+    // A decided reference cannot be decided again.
+    let (_, token) = app.quick_user("lan@example.com", Role::Customer).await;
+    let (event, seats) = app.demo_event(0).await;
+    let booking = book(&app, &token, event, &seats[..1]).await;
+    let (_, url) = start(&app, &token, booking).await;
+    decide(&url, "decline", true).await;
+    let (origin, query) = url.split_once('?').unwrap();
+    let again =
+        browser().post(origin).form(&[("q", query), ("action", "pay"), ("ipn", "1")]).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(status(&app, booking).await, "pending");
     let answer: Value = app.client.post(app.url("/sandbox/vnpay/api"))
         .json(&json!({"vnp_Command": "querydr", "vnp_RequestId": "1", "vnp_Version": "2.1.0", "vnp_TmnCode": TMN,
             "vnp_TxnRef": "X", "vnp_OrderInfo": "q", "vnp_TransactionDate": "20261126000000",
