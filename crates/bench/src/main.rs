@@ -26,12 +26,14 @@ use rand::{Rng, seq::SliceRandom};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
+mod purchase;
 mod ws;
 
 #[derive(Parser)]
 struct Args {
-    /// `holds` (seat-hold throughput, in-process server) or `ws` (WebSocket fan-out against a
-    /// running server, see `--target`).
+    /// `holds` (seat-hold throughput, in-process server), `purchase` (whole purchases through the
+    /// VNPAY simulator, then PDF rendering) or `ws` (WebSocket fan-out against a running server,
+    /// see `--target`).
     #[arg(long, default_value = "holds")]
     mode: String,
     /// For `ws`: the running server's base URL.
@@ -81,8 +83,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let base = args.database.rsplit_once('/').map_or(args.database.as_str(), |(b, _)| b);
         (format!("{base}/{name}"), Some((admin, name)))
     };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
     let env = [
         ("DATABASE_URL", database_url.as_str()),
+        ("PUBLIC_BASE_URL", base.as_str()),
         ("CURTAIN_DATA_DIR", &*dir.path().display().to_string()),
         ("CURTAIN_DEMO", "on"),
         ("CURTAIN_RATE_LIMITS", "off"),
@@ -90,8 +95,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
     .map(|(k, v)| (k.to_owned(), v.to_owned()));
     let config = Config::from_lookup(|k| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))?;
     let state = AppState::start(config, Arc::new(SystemClock)).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
     let served = state.clone();
     tokio::spawn(async move { app::serve(listener, served, std::future::pending()).await });
 
@@ -107,10 +110,33 @@ async fn run(args: Args) -> anyhow::Result<()> {
         events.first().map_or(0, |(_, s)| s.len())
     );
 
-    let spread = Arc::new(events.clone());
+    if args.mode == "purchase" {
+        let bought = purchase::run(&base, &tokens, &events, args.seconds).await?;
+        purchase::documents(&base, &bought).await?;
+    } else {
+        holds(&client, &base, &tokens, &events, args.seconds).await;
+    }
+
+    check_invariants(&state).await?;
+    if let Some((admin, name)) = drop_pg {
+        state.db.clone().close().await.ok();
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    }
+    Ok(())
+}
+
+/// The spread and contention runs of `--mode holds`.
+async fn holds(
+    client: &reqwest::Client,
+    base: &str,
+    tokens: &[String],
+    events: &[(i64, Vec<i64>)],
+    seconds: u64,
+) {
+    let spread = Arc::new(events.to_vec());
     report(
         "spread",
-        drive(&client, &base, &tokens, args.seconds, move |rng| {
+        drive(client, base, tokens, seconds, move |rng| {
             let (event, seats) = &spread[rng.random_range(0..spread.len())];
             let n = rng.random_range(1..=4);
             let start = rng.random_range(0..seats.len() - n);
@@ -123,20 +149,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let hot: Vec<i64> = hot_seats[..50].to_vec();
     report(
         "contention (50 seats)",
-        drive(&client, &base, &tokens, args.seconds, move |rng| {
+        drive(client, base, tokens, seconds, move |rng| {
             let mut pick = hot.clone();
             pick.shuffle(rng);
             (hot_event, pick[..2].to_vec())
         })
         .await,
     );
-
-    check_invariants(&state).await?;
-    if let Some((admin, name)) = drop_pg {
-        state.db.clone().close().await.ok();
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-    }
-    Ok(())
 }
 
 async fn performances(client: &reqwest::Client, base: &str) -> anyhow::Result<Vec<(i64, Vec<i64>)>> {
