@@ -458,17 +458,10 @@ pub async fn cancel(
             let actor = Actor(Some(user.id()));
             let released = match current {
                 BookingStatus::Pending => {
-                    let released = hold::release(&txn, id, None, event.seats_version, now).await?;
                     let reason = reason
                         .filter(|r| !r.trim().is_empty())
-                        .or_else(|| Some("cancelled by the buyer".into()));
-                    status::transition(&txn, &booking, BookingStatus::Cancelled, actor, reason, now).await?;
-                    bookings::Entity::update_many()
-                        .col_expr(bookings::Column::ExpiresAt, Expr::val(None::<DateTime<Utc>>))
-                        .filter(bookings::Column::Id.eq(id))
-                        .exec(&txn)
-                        .await?;
-                    released
+                        .unwrap_or_else(|| "cancelled by the buyer".into());
+                    cancel_pending(&txn, &booking, event.seats_version, actor, reason, now).await?
                 }
                 BookingStatus::Confirmed => {
                     let refundable =
@@ -490,6 +483,26 @@ pub async fn cancel(
     state.hub.seats(event_id, version, &released, "available").await;
     state.hub.booking(id, BookingStatus::Cancelled.as_str()).await;
     queries::one(&state.db, booking).await
+}
+
+/// Cancels a pending booking: its held seats are released at once (the caller holds the
+/// performance's lock and passes its new `version`). Returns the freed seat ids.
+async fn cancel_pending(
+    txn: &sea_orm::DatabaseTransaction,
+    booking: &bookings::Model,
+    version: i64,
+    actor: Actor,
+    reason: String,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<i64>> {
+    let freed = hold::release(txn, booking.id, None, version, now).await?;
+    status::transition(txn, booking, BookingStatus::Cancelled, actor, Some(reason), now).await?;
+    bookings::Entity::update_many()
+        .col_expr(bookings::Column::ExpiresAt, Expr::val(None::<DateTime<Utc>>))
+        .filter(bookings::Column::Id.eq(booking.id))
+        .exec(txn)
+        .await?;
+    Ok(freed)
 }
 
 /// Cancels a paid booking: the seats go back on sale, the tickets stop admitting, and when
@@ -582,15 +595,7 @@ pub async fn cancel_all_of_event(
     for booking in live {
         let freed = match status::status_of(&booking)? {
             BookingStatus::Pending => {
-                let freed = hold::release(txn, booking.id, None, event.seats_version, now).await?;
-                status::transition(txn, &booking, BookingStatus::Cancelled, actor, Some(reason.clone()), now)
-                    .await?;
-                bookings::Entity::update_many()
-                    .col_expr(bookings::Column::ExpiresAt, Expr::val(None::<DateTime<Utc>>))
-                    .filter(bookings::Column::Id.eq(booking.id))
-                    .exec(txn)
-                    .await?;
-                freed
+                cancel_pending(txn, &booking, event.seats_version, actor, reason.clone(), now).await?
             }
             _ => cancel_paid(txn, &booking, event.seats_version, actor, reason.clone(), true, now).await?,
         };

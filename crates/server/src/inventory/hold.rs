@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use entity::{event_seats, events};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     sea_query::{Condition, Expr, ExprTrait},
 };
 
@@ -81,19 +81,48 @@ pub async fn release<C: ConnectionTrait>(
     version: i64,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<i64>> {
-    let mut update = event_seats::Entity::update_many()
+    let mut which = Condition::all()
+        .add(event_seats::Column::HoldId.eq(booking_id))
+        .add(event_seats::Column::Status.eq("held"));
+    if let Some(ids) = only {
+        which = which.add(event_seats::Column::SeatId.is_in(ids.iter().copied()));
+    }
+    make_available(db, which, version, now).await
+}
+
+/// Puts the seats sold to `booking_id` back on sale (a paid booking cancelled or refunded).
+/// Returns the freed seat ids.
+pub async fn release_sold<C: ConnectionTrait>(
+    db: &C,
+    booking_id: i64,
+    version: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<i64>> {
+    let which = Condition::all()
+        .add(event_seats::Column::BookingId.eq(booking_id))
+        .add(event_seats::Column::Status.eq("sold"));
+    make_available(db, which, version, now).await
+}
+
+async fn make_available<C: ConnectionTrait>(
+    db: &C,
+    which: Condition,
+    version: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<i64>> {
+    Ok(event_seats::Entity::update_many()
         .col_expr(event_seats::Column::Status, Expr::val("available"))
         .col_expr(event_seats::Column::HoldId, Expr::val(None::<i64>))
         .col_expr(event_seats::Column::BookingId, Expr::val(None::<i64>))
         .col_expr(event_seats::Column::HeldUntil, Expr::val(None::<DateTime<Utc>>))
         .col_expr(event_seats::Column::Version, Expr::val(version))
         .col_expr(event_seats::Column::UpdatedAt, Expr::val(now))
-        .filter(event_seats::Column::HoldId.eq(booking_id))
-        .filter(event_seats::Column::Status.eq("held"));
-    if let Some(ids) = only {
-        update = update.filter(event_seats::Column::SeatId.is_in(ids.iter().copied()));
-    }
-    Ok(update.exec_with_returning(db).await?.into_iter().map(|s| s.seat_id).collect())
+        .filter(which)
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .map(|s| s.seat_id)
+        .collect())
 }
 
 /// Extends the hold of every seat `booking_id` still holds (payment started with little time left).
@@ -113,28 +142,53 @@ pub async fn extend<C: ConnectionTrait>(
         .rows_affected)
 }
 
-/// Turns every seat `booking_id` holds into sold; `expected` seats must all still be held by it.
+/// A seat a paid booking may take: still held by it, or takeable by anyone (its hold lapsed and
+/// nobody else took the seat, or it was released and is free).
+fn sellable(booking_id: i64, now: DateTime<Utc>) -> Condition {
+    Condition::any().add(takeable(now)).add(
+        Condition::all()
+            .add(event_seats::Column::Status.eq("held"))
+            .add(event_seats::Column::HoldId.eq(booking_id)),
+    )
+}
+
+/// Sells `seat_ids` of the performance to `booking_id` if every one is still its own or free:
+/// all or nothing. The caller holds the performance's lock (`next_version`), so the seats counted
+/// are the seats updated. Returns false, changing nothing, when any went to someone else.
 pub async fn sell<C: ConnectionTrait>(
     db: &C,
+    event_id: i64,
+    seat_ids: &[i64],
     booking_id: i64,
-    expected: usize,
     version: i64,
     now: DateTime<Utc>,
-) -> AppResult<Vec<event_seats::Model>> {
+) -> AppResult<bool> {
+    let free = event_seats::Entity::find()
+        .filter(event_seats::Column::EventId.eq(event_id))
+        .filter(event_seats::Column::SeatId.is_in(seat_ids.iter().copied()))
+        .filter(sellable(booking_id, now))
+        .count(db)
+        .await?;
+    if seat_ids.is_empty() || free as usize != seat_ids.len() {
+        return Ok(false);
+    }
     let sold = event_seats::Entity::update_many()
         .col_expr(event_seats::Column::Status, Expr::val("sold"))
+        .col_expr(event_seats::Column::HoldId, Expr::val(booking_id))
+        .col_expr(event_seats::Column::BookingId, Expr::val(booking_id))
         .col_expr(event_seats::Column::HeldUntil, Expr::val(None::<DateTime<Utc>>))
         .col_expr(event_seats::Column::Version, Expr::val(version))
         .col_expr(event_seats::Column::UpdatedAt, Expr::val(now))
-        .filter(event_seats::Column::HoldId.eq(booking_id))
-        .filter(event_seats::Column::Status.eq("held"))
-        .exec_with_returning(db)
-        .await?;
-    if sold.len() != expected {
+        .filter(event_seats::Column::EventId.eq(event_id))
+        .filter(event_seats::Column::SeatId.is_in(seat_ids.iter().copied()))
+        .filter(sellable(booking_id, now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if sold as usize != seat_ids.len() {
         return Err(AppError::Internal(anyhow::anyhow!(
-            "booking {booking_id}: {} of {expected} seats were still held at sale",
-            sold.len()
+            "booking {booking_id}: seats changed under the lock"
         )));
     }
-    Ok(sold)
+    Ok(true)
 }

@@ -4,7 +4,7 @@
 //! gateway can recognise it); only a `00` answer records a refund as done.
 
 use chrono::{DateTime, Utc};
-use entity::{bookings, event_seats, payments, refunds, tickets};
+use entity::{bookings, payments, refunds, tickets};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -21,7 +21,10 @@ use crate::{
         status::{self, Actor, BookingStatus},
     },
     error::{AppError, AppResult, ErrorItem},
-    inventory::{hold::next_version, retry::with_retry},
+    inventory::{
+        hold::{next_version, release_sold},
+        retry::with_retry,
+    },
     jobs::{JobError, email, kind, queue},
     mail::templates::{Template, money},
 };
@@ -121,20 +124,7 @@ pub async fn end_paid_booking(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<i64>> {
     status::transition(txn, booking, next, actor, reason, now).await?;
-    let freed = event_seats::Entity::update_many()
-        .col_expr(event_seats::Column::Status, Expr::val("available"))
-        .col_expr(event_seats::Column::HoldId, Expr::val(None::<i64>))
-        .col_expr(event_seats::Column::BookingId, Expr::val(None::<i64>))
-        .col_expr(event_seats::Column::HeldUntil, Expr::val(None::<DateTime<Utc>>))
-        .col_expr(event_seats::Column::Version, Expr::val(version))
-        .col_expr(event_seats::Column::UpdatedAt, Expr::val(now))
-        .filter(event_seats::Column::BookingId.eq(booking.id))
-        .filter(event_seats::Column::Status.eq("sold"))
-        .exec_with_returning(txn)
-        .await?
-        .into_iter()
-        .map(|s| s.seat_id)
-        .collect();
+    let freed = release_sold(txn, booking.id, version, now).await?;
     tickets::Entity::update_many()
         .col_expr(tickets::Column::Status, Expr::val("void"))
         .col_expr(tickets::Column::UpdatedAt, Expr::val(now))

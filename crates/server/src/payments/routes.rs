@@ -141,15 +141,7 @@ async fn refund_payment(
     ApiJson(body): ApiJson<RefundBody>,
 ) -> AppResult<ApiResponse<RefundOut>> {
     let r = refunds::staff_refund(&state, &staff, id, body.amount, body.reason).await?;
-    Ok(ApiResponse::created(RefundOut {
-        id: r.id,
-        amount: r.amount,
-        status: r.status,
-        reason: r.reason,
-        gateway_reference: r.gateway_reference,
-        requested_by: r.requested_by,
-        created_at: r.created_at,
-    }))
+    Ok(ApiResponse::created(RefundOut::from(r)))
 }
 
 /// Where VNPAY sends the buyer's browser back. Verifies the signature and redirects to the

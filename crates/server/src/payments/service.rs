@@ -59,6 +59,20 @@ pub struct RefundOut {
     pub created_at: DateTime<Utc>,
 }
 
+impl From<refunds::Model> for RefundOut {
+    fn from(r: refunds::Model) -> Self {
+        Self {
+            id: r.id,
+            amount: r.amount,
+            status: r.status,
+            reason: r.reason,
+            gateway_reference: r.gateway_reference,
+            requested_by: r.requested_by,
+            created_at: r.created_at,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentOut {
     pub id: i64,
@@ -276,15 +290,7 @@ pub async fn list(
             refunds: all_refunds
                 .iter()
                 .filter(|r| r.payment_id == p.id)
-                .map(|r| RefundOut {
-                    id: r.id,
-                    amount: r.amount,
-                    status: r.status.clone(),
-                    reason: r.reason.clone(),
-                    gateway_reference: r.gateway_reference.clone(),
-                    requested_by: r.requested_by,
-                    created_at: r.created_at,
-                })
+                .map(|r| RefundOut::from(r.clone()))
                 .collect(),
             id: p.id,
             booking_id: p.booking_id,

@@ -8,9 +8,7 @@
 //! sale, never a silent loss of money.
 
 use chrono::{DateTime, Utc};
-use entity::{
-    booking_seats, bookings, event_seats, events, invoice_counters, invoices, payments, tickets, venues,
-};
+use entity::{booking_seats, bookings, events, invoice_counters, invoices, payments, tickets, venues};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -28,7 +26,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     inventory::{
-        hold::{next_version, takeable},
+        hold::{next_version, sell},
         retry::with_retry,
     },
     jobs::email,
@@ -140,8 +138,7 @@ pub async fn settle(state: &AppState, payment_id: i64, outcome: &Outcome) -> App
 }
 
 /// Sells the booking's seats to it if every one is still its own or free; otherwise says why
-/// not and changes nothing. Runs under the performance's lock (`next_version`), so the check
-/// and the update see the same seats.
+/// not and changes nothing. Runs under the performance's lock (`next_version`).
 async fn take_seats(
     txn: &DatabaseTransaction,
     booking: &bookings::Model,
@@ -166,40 +163,8 @@ async fn take_seats(
         .into_iter()
         .map(|s| s.seat_id)
         .collect();
-    let ours = || {
-        Condition::any().add(takeable(now)).add(
-            Condition::all()
-                .add(event_seats::Column::Status.eq("held"))
-                .add(event_seats::Column::HoldId.eq(booking.id)),
-        )
-    };
-    let free = event_seats::Entity::find()
-        .filter(event_seats::Column::EventId.eq(booking.event_id))
-        .filter(event_seats::Column::SeatId.is_in(seat_ids.iter().copied()))
-        .filter(ours())
-        .all(txn)
-        .await?;
-    if seat_ids.is_empty() || free.len() != seat_ids.len() {
+    if !sell(txn, booking.event_id, &seat_ids, booking.id, event.seats_version, now).await? {
         return Ok(Err("some seats were sold to someone else after the hold expired".into()));
-    }
-    let sold = event_seats::Entity::update_many()
-        .col_expr(event_seats::Column::Status, Expr::val("sold"))
-        .col_expr(event_seats::Column::HoldId, Expr::val(booking.id))
-        .col_expr(event_seats::Column::BookingId, Expr::val(booking.id))
-        .col_expr(event_seats::Column::HeldUntil, Expr::val(None::<DateTime<Utc>>))
-        .col_expr(event_seats::Column::Version, Expr::val(event.seats_version))
-        .col_expr(event_seats::Column::UpdatedAt, Expr::val(now))
-        .filter(event_seats::Column::EventId.eq(booking.event_id))
-        .filter(event_seats::Column::SeatId.is_in(seat_ids.iter().copied()))
-        .filter(ours())
-        .exec(txn)
-        .await?
-        .rows_affected;
-    if sold as usize != seat_ids.len() {
-        return Err(AppError::Internal(anyhow::anyhow!(
-            "booking {}: seats changed under the lock",
-            booking.id
-        )));
     }
     Ok(Ok(seat_ids))
 }

@@ -79,11 +79,10 @@ pub async fn scan(
     else {
         return Ok(outcome(CheckinResult::Invalid, "Not a valid ticket."));
     };
-    let info = describe(&state.db, &ticket).await?;
-    let booking_live = bookings::Entity::find_by_id(ticket.booking_id)
-        .one(&state.db)
-        .await?
-        .is_some_and(|b| matches!(b.status.as_str(), "confirmed" | "completed"));
+    let booking =
+        bookings::Entity::find_by_id(ticket.booking_id).one(&state.db).await?.ok_or(AppError::NotFound)?;
+    let booking_live = matches!(booking.status.as_str(), "confirmed" | "completed");
+    let info = describe(&state.db, &ticket, booking).await?;
     let mut out = if ticket.status != "valid" || !booking_live {
         outcome(CheckinResult::Cancelled, "This ticket was cancelled.")
     } else if event_id.is_some_and(|e| e != ticket.event_id) {
@@ -133,8 +132,11 @@ async fn staff<C: ConnectionTrait>(db: &C, id: Option<i64>) -> AppResult<Option<
     Ok(users::Entity::find_by_id(id).one(db).await?.map(|u| StaffRef { id: u.id, full_name: u.full_name }))
 }
 
-async fn describe<C: ConnectionTrait>(db: &C, ticket: &tickets::Model) -> AppResult<TicketInfo> {
-    let booking = bookings::Entity::find_by_id(ticket.booking_id).one(db).await?.ok_or(AppError::NotFound)?;
+async fn describe<C: ConnectionTrait>(
+    db: &C,
+    ticket: &tickets::Model,
+    booking: bookings::Model,
+) -> AppResult<TicketInfo> {
     let event = events::Entity::find_by_id(ticket.event_id).one(db).await?.ok_or(AppError::NotFound)?;
     let link =
         booking_seats::Entity::find_by_id(ticket.booking_seat_id).one(db).await?.ok_or(AppError::NotFound)?;

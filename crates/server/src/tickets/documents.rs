@@ -97,11 +97,7 @@ pub async fn tickets_pdf<C: ConnectionTrait>(db: &C, booking: bookings::Model) -
         })
         .collect();
     let locale = ctx.locale;
-    let bytes = tokio::task::spawn_blocking(move || documents::tickets_pdf(&pages, locale))
-        .await
-        .map_err(|e| anyhow::anyhow!("rendering tickets: {e}"))?
-        .map_err(|e| anyhow::anyhow!("rendering tickets: {e}"))?;
-    Ok(Some(bytes))
+    render("tickets", move || documents::tickets_pdf(&pages, locale)).await.map(Some)
 }
 
 /// The invoice (receipt) PDF of a booking that was paid; `None` before that.
@@ -155,9 +151,15 @@ pub async fn invoice_pdf<C: ConnectionTrait>(db: &C, booking: bookings::Model) -
         refunded: paid.as_ref().map(|p| p.refunded_amount).unwrap_or(0),
     };
     let locale = ctx.locale;
-    let bytes = tokio::task::spawn_blocking(move || documents::invoice_pdf(&doc, locale))
-        .await
-        .map_err(|e| anyhow::anyhow!("rendering the invoice: {e}"))?
-        .map_err(|e| anyhow::anyhow!("rendering the invoice: {e}"))?;
-    Ok(Some(bytes))
+    render("the invoice", move || documents::invoice_pdf(&doc, locale)).await.map(Some)
+}
+
+/// Runs a PDF rendering on the blocking pool (it is CPU work, not for the async threads).
+async fn render(
+    what: &str,
+    work: impl FnOnce() -> Result<Vec<u8>, documents::DocumentError> + Send + 'static,
+) -> AppResult<Vec<u8>> {
+    let rendered =
+        tokio::task::spawn_blocking(work).await.map_err(|e| anyhow::anyhow!("rendering {what}: {e}"))?;
+    Ok(rendered.map_err(|e| anyhow::anyhow!("rendering {what}: {e}"))?)
 }

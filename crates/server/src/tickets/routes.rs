@@ -52,15 +52,7 @@ async fn tickets_pdf(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
-    let booking = queries::visible(&state.db, &user, id).await?;
-    let reference = booking.reference.clone();
-    match documents::tickets_pdf(&state.db, booking).await? {
-        Some(bytes) => Ok(pdf(bytes, format!("tickets-{reference}.pdf"))),
-        None => Err(AppError::conflict(
-            "no_tickets",
-            "This booking has no valid tickets: it is not paid, or was cancelled.",
-        )),
-    }
+    download(&state, &user, id, Doc::Tickets).await
 }
 
 /// The receipt of a paid booking, with its gapless number (not a Vietnamese e-invoice).
@@ -75,12 +67,35 @@ async fn invoice_pdf(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Response> {
-    let booking = queries::visible(&state.db, &user, id).await?;
+    download(&state, &user, id, Doc::Invoice).await
+}
+
+#[derive(Clone, Copy)]
+enum Doc {
+    Tickets,
+    Invoice,
+}
+
+/// A booking's PDF for its owner or staff, or the 409 saying why it has none yet.
+async fn download(state: &AppState, user: &CurrentUser, id: i64, doc: Doc) -> AppResult<Response> {
+    let booking = queries::visible(&state.db, user, id).await?;
     let reference = booking.reference.clone();
-    match documents::invoice_pdf(&state.db, booking).await? {
-        Some(bytes) => Ok(pdf(bytes, format!("invoice-{reference}.pdf"))),
-        None => Err(AppError::conflict("no_invoice", "This booking has no invoice: it was never paid.")),
-    }
+    let (bytes, name, missing) = match doc {
+        Doc::Tickets => (
+            documents::tickets_pdf(&state.db, booking).await?,
+            "tickets",
+            AppError::conflict(
+                "no_tickets",
+                "This booking has no valid tickets: it is not paid, or was cancelled.",
+            ),
+        ),
+        Doc::Invoice => (
+            documents::invoice_pdf(&state.db, booking).await?,
+            "invoice",
+            AppError::conflict("no_invoice", "This booking has no invoice: it was never paid."),
+        ),
+    };
+    bytes.map(|bytes| pdf(bytes, format!("{name}-{reference}.pdf"))).ok_or(missing)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -77,6 +77,16 @@ async fn payment(app: &TestApp, id: i64) -> payments::Model {
     payments::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap()
 }
 
+/// The (one) payment of a booking.
+async fn payment_of_booking(app: &TestApp, booking: i64) -> payments::Model {
+    payments::Entity::find()
+        .filter(payments::Column::BookingId.eq(booking))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 async fn ipn(app: &TestApp, query: &str) -> (String, String) {
     let res = app.client.get(app.url(&format!("/api/payments/vnpay/ipn?{query}"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -376,12 +386,7 @@ async fn staff_refund_partly_then_fully_and_the_seats_go_back_on_sale() {
     let (_, staff) = app.quick_user("staff@example.com", Role::Staff).await;
     let (event, seats) = app.demo_event(0).await;
     let booking = buy(&app, &token, event, &seats[..2]).await;
-    let p = payments::Entity::find()
-        .filter(payments::Column::BookingId.eq(booking))
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
+    let p = payment_of_booking(&app, booking).await;
     let path = format!("/api/payments/{}/refund/", p.id);
 
     let res = app.post(&path, &json!({"amount": 50_000, "reason": "sound problem"}), Some(&token)).await;
@@ -433,12 +438,7 @@ async fn a_buyer_cancelling_a_paid_booking_gets_the_refund_the_policy_allows() {
     let map = app.seat_statuses(event).await;
     assert!(seats[..2].iter().all(|s| map[s] == "available"));
     app.drain_jobs().await;
-    let p = payments::Entity::find()
-        .filter(payments::Column::BookingId.eq(early))
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
+    let p = payment_of_booking(&app, early).await;
     assert_eq!((p.status.as_str(), p.refunded_amount), ("refunded", p.amount));
 
     // Within 24 hours of the start: cancelled, seats released, no refund.
@@ -450,12 +450,7 @@ async fn a_buyer_cancelling_a_paid_booking_gets_the_refund_the_policy_allows() {
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(app.seat_statuses(event).await[&seats[4]], "available");
     app.drain_jobs().await;
-    let p = payments::Entity::find()
-        .filter(payments::Column::BookingId.eq(late))
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
+    let p = payment_of_booking(&app, late).await;
     assert_eq!((p.status.as_str(), p.refunded_amount), ("succeeded", 0));
     let n =
         refunds::Entity::find().filter(refunds::Column::PaymentId.eq(p.id)).count(app.db()).await.unwrap();
@@ -590,12 +585,7 @@ async fn cancelling_a_performance_cancels_every_booking_and_refunds_the_paid_one
     let map = app.seat_statuses(event).await;
     assert!([seats[0], seats[1], seats[5]].iter().all(|s| map[s] == "available"));
     app.drain_jobs().await;
-    let p = payments::Entity::find()
-        .filter(payments::Column::BookingId.eq(paid))
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
+    let p = payment_of_booking(&app, paid).await;
     assert_eq!((p.status.as_str(), p.refunded_amount), ("refunded", p.amount));
     let mails = app.mails().await;
     assert!(
