@@ -78,7 +78,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         (format!("sqlite://{}/bench.db", dir.path().display()), None)
     } else {
         let name = format!("curtain_bench_{}", rand::rng().random::<u32>());
-        let admin = curtain::db::connect(&args.database).await?;
+        let admin = curtain::db::connect_writer(&args.database).await?;
         admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
         let base = args.database.rsplit_once('/').map_or(args.database.as_str(), |(b, _)| b);
         (format!("{base}/{name}"), Some((admin, name)))
@@ -120,6 +120,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     check_invariants(&state).await?;
     if let Some((admin, name)) = drop_pg {
         state.db.clone().close().await.ok();
+        state.writer.clone().close().await.ok();
         admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
     }
     Ok(())

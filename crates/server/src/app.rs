@@ -10,7 +10,7 @@ use axum::{
     middleware::map_request,
     response::IntoResponse,
 };
-use sea_orm::{DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait};
 use tokio::net::TcpListener;
 use tower::{Layer, ServiceBuilder};
 use tower_http::{
@@ -27,7 +27,8 @@ use crate::{
     cache::Cache,
     clock::{Clock, SystemClock},
     config::{Config, DemoMode},
-    db, demo,
+    db::{self, Reader, Writer},
+    demo,
     error::AppError,
     health,
     limits::{self, Limiter},
@@ -49,9 +50,10 @@ pub struct AppState(Arc<App>);
 
 pub struct App {
     pub config: Config,
-    pub db: DatabaseConnection,
-    /// Where write transactions run (see `db::connect_writer`).
-    pub writer: DatabaseConnection,
+    /// Reads: a pool that refuses writes (see `db::Reader`).
+    pub db: Reader,
+    /// Every write (see `db::Writer`).
+    pub writer: Writer,
     pub clock: Arc<dyn Clock>,
     pub jwt: JwtKeys,
     pub mailer: Mailer,
@@ -80,7 +82,7 @@ impl Deref for AppState {
 impl App {
     /// Begins a write transaction on the writer connection (IMMEDIATE on SQLite).
     pub async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
-        db::begin_write(&self.writer).await
+        self.writer.begin().await
     }
 }
 
@@ -89,12 +91,12 @@ impl AppState {
     /// ready to serve.
     pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         crate::telemetry::init();
-        let db = db::connect(&config.database_url).await?;
-        db::migrate(&db, &config.database_url).await?;
-        let writer = db::connect_writer(&config.database_url, &db).await?;
+        let writer = db::connect_writer(&config.database_url).await?;
+        db::migrate(&writer, &config.database_url).await?;
+        let db = db::connect_reader(&config.database_url).await?;
         let jwt_secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
-            None => secrets::get_or_create(&db, clock.as_ref(), "jwt_secret", 64).await?,
+            None => secrets::get_or_create(&writer, clock.as_ref(), "jwt_secret", 64).await?,
         };
         let jwt = JwtKeys::new(jwt_secret.as_bytes());
         let mailer = Mailer::from_config(&config)?;
@@ -117,9 +119,9 @@ impl AppState {
             None => Cache::memory(),
         };
         let ws = WsLimits::new(config.ws_max_per_ip);
-        let gateway = Gateway::from_config(&config, &db, clock.as_ref()).await?;
+        let gateway = Gateway::from_config(&config, &writer, clock.as_ref()).await?;
         let tickets = TicketSigner::new(
-            secrets::get_or_create(&db, clock.as_ref(), "ticket_signing_key", 64).await?.as_bytes(),
+            secrets::get_or_create(&writer, clock.as_ref(), "ticket_signing_key", 64).await?.as_bytes(),
         );
         let (shutdown, _) = tokio::sync::watch::channel(false);
         let state = Self(Arc::new(App {
@@ -158,7 +160,7 @@ impl AppState {
         }
         let empty = entity::venues::Entity::find().count(&self.db).await? == 0
             && entity::events::Entity::find().count(&self.db).await? == 0;
-        if empty && let Some(login) = demo::seed(&self.db, self.clock.as_ref()).await? {
+        if empty && let Some(login) = demo::seed(&self.writer, self.clock.as_ref()).await? {
             login.print();
         }
         Ok(())

@@ -1,19 +1,17 @@
 //! Demo data: a named theater with three sections, categories, tags, a week of published
 //! evening performances on sale from now, and demo staff, admin and buyer accounts.
 
+use crate::db::Writer;
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use entity::{categories, event_section_prices, event_tags, events, sections, tags, venues};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::{
     accounts::{roles::Role, service::upsert_with_role},
     clock::Clock,
-    db,
     events::{publish::publish, service::search_text},
     slugs::slugify,
     venues::{
@@ -142,7 +140,7 @@ const SHOWS: &[Show] = &[
 
 /// Loads the demo data unless the demo theater exists already. Returns the demo logins when it
 /// loaded something. Everything is written in one transaction: all or nothing.
-pub async fn seed(db: &DatabaseConnection, clock: &dyn Clock) -> anyhow::Result<Option<DemoLogin>> {
+pub async fn seed(db: &Writer, clock: &dyn Clock) -> anyhow::Result<Option<DemoLogin>> {
     let now = clock.now();
     if venues::Entity::find().filter(venues::Column::Slug.eq(VENUE_SLUG)).one(db).await?.is_some() {
         return Ok(None);
@@ -152,7 +150,7 @@ pub async fn seed(db: &DatabaseConnection, clock: &dyn Clock) -> anyhow::Result<
     upsert_with_role(db, clock, LOGIN.buyer_email, LOGIN.buyer_password, Role::Customer, "Nguyễn Văn An")
         .await?;
 
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let exists = venues::Entity::find().filter(venues::Column::Slug.eq(VENUE_SLUG)).one(&txn).await?;
     if exists.is_some() {
         txn.rollback().await?;

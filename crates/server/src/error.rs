@@ -158,17 +158,28 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        match &self {
+        // A busy or locked database, or a race the retries did not absorb, is a 503 the client
+        // may retry: never a 500.
+        let this = match self {
+            Self::Internal(err)
+                if err.downcast_ref::<sea_orm::DbErr>().is_some_and(crate::db::is_transient) =>
+            {
+                Self::Unavailable(format!("the database is busy: {err}"))
+            }
+            other => other,
+        };
+        let status = this.status();
+        match &this {
             Self::Internal(err) => tracing::error!(error = ?err, "request failed"),
             Self::Unavailable(reason) => tracing::warn!(%reason, "service unavailable"),
             _ => {}
         }
-        let retry_after = match &self {
+        let retry_after = match &this {
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            Self::Unavailable(_) => Some(1),
             _ => None,
         };
-        let mut response = (status, Envelope::<()>::errors(self.items())).into_response();
+        let mut response = (status, Envelope::<()>::errors(this.items())).into_response();
         if let Some(secs) = retry_after
             && let Ok(value) = HeaderValue::from_str(&secs.to_string())
         {

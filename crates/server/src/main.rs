@@ -115,14 +115,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let db = db::connect(&config.database_url).await?;
+            let db = db::connect_writer(&config.database_url).await?;
             db::migrate(&db, &config.database_url).await?;
             println!("migrations applied to {}", db::redact(&config.database_url));
             Ok(())
         }
         Command::CreateAdmin { email, password, role, name } => {
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            let db = db::connect(&config.database_url).await?;
+            let db = db::connect_writer(&config.database_url).await?;
             db::migrate(&db, &config.database_url).await?;
             let user = upsert_with_role(&db, &SystemClock, &email, &password, role, &name).await?;
             println!("{} {} is now {}", user.id, user.email, user.role);
@@ -130,7 +130,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Openapi => Ok(()),
         Command::SeedDemo => {
-            let db = db::connect(&config.database_url).await?;
+            let db = db::connect_writer(&config.database_url).await?;
             db::migrate(&db, &config.database_url).await?;
             match demo::seed(&db, &SystemClock).await? {
                 Some(login) => login.print(),

@@ -1,11 +1,12 @@
 //! Secrets generated once and shared through the database by every instance (JWT signing, ticket
 //! codes, the VNPAY simulator) unless the configuration sets them.
 
+use crate::db::Writer;
 use anyhow::Context;
 use entity::app_secrets;
 use rand::{Rng, distr::Alphanumeric};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
 };
 
 use crate::clock::Clock;
@@ -13,7 +14,7 @@ use crate::clock::Clock;
 /// Returns the secret stored under `name`, creating a random one on first use. Two instances
 /// racing here both end up with the first one written.
 pub async fn get_or_create(
-    db: &DatabaseConnection,
+    db: &Writer,
     clock: &dyn Clock,
     name: &str,
     length: usize,
@@ -38,7 +39,7 @@ pub async fn get_or_create(
     find(db, name).await?.with_context(|| format!("secret {name} vanished after insert"))
 }
 
-async fn find(db: &DatabaseConnection, name: &str) -> anyhow::Result<Option<String>> {
+async fn find(db: &impl ConnectionTrait, name: &str) -> anyhow::Result<Option<String>> {
     Ok(app_secrets::Entity::find()
         .filter(app_secrets::Column::Name.eq(name))
         .one(db)

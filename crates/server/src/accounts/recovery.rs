@@ -4,8 +4,8 @@ use axum::{extract::State, http::StatusCode, response::IntoResponse};
 use chrono::{DateTime, Duration, Utc};
 use entity::{user_tokens, users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    sea_query::Expr,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -54,7 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Stores a new single-use token for `user_id` and returns it in the clear (only its hash is kept).
-pub async fn issue<C: ConnectionTrait>(
+pub async fn issue<C: crate::db::Writes>(
     db: &C,
     user_id: i64,
     purpose: Purpose,
@@ -78,7 +78,7 @@ pub async fn issue<C: ConnectionTrait>(
 
 /// Spends a token: returns its user when it exists, has this purpose, has not expired and was not
 /// used (a conditional update, so two concurrent uses cannot both succeed).
-async fn consume<C: ConnectionTrait>(
+async fn consume<C: crate::db::Writes>(
     db: &C,
     token: &str,
     purpose: Purpose,

@@ -190,7 +190,7 @@ async fn login(
     let now = state.clock.now();
     let mut active = user.clone().into_active_model();
     active.last_login_at = Set(Some(now));
-    let user = active.update(&state.db).await?;
+    let user = active.update(&state.writer).await?;
     let session = open_session(&state, user, None, now).await?;
     Ok(with_refresh_cookie(&state, ApiResponse::ok(session)))
 }
@@ -211,7 +211,7 @@ pub async fn open_session(
 ) -> AppResult<Session> {
     let role: Role = user.role.parse().map_err(|e: String| AppError::Internal(anyhow::anyhow!(e)))?;
     let (access_token, _) = state.jwt.issue(&user, role, now)?;
-    let refresh_token = tokens::new_refresh_token(&state.db, user.id, family, now).await?;
+    let refresh_token = tokens::new_refresh_token(&state.writer, user.id, family, now).await?;
     Ok(Session {
         access_token,
         refresh_token,

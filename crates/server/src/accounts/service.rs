@@ -1,10 +1,9 @@
 //! Account rules that do not need HTTP: creating or promoting staff from the command line.
 
+use crate::db::Writer;
 use anyhow::{Context, bail};
 use entity::users;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{password, roles::Role};
 use crate::clock::Clock;
@@ -21,7 +20,7 @@ fn looks_like_email(email: &str) -> bool {
 
 /// Creates a user with `role`, or updates the password and role of an existing one (`create-admin`).
 pub async fn upsert_with_role(
-    db: &DatabaseConnection,
+    db: &Writer,
     clock: &dyn Clock,
     email: &str,
     plain_password: &str,

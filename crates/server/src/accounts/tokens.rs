@@ -99,7 +99,7 @@ pub fn hash_token(token: &str) -> String {
 }
 
 /// Stores a new refresh token in `family` (a new family at login) and returns it in the clear.
-pub async fn new_refresh_token<C: ConnectionTrait>(
+pub async fn new_refresh_token<C: crate::db::Writes>(
     db: &C,
     user_id: i64,
     family: Option<String>,
@@ -122,7 +122,7 @@ pub async fn new_refresh_token<C: ConnectionTrait>(
 
 /// Uses a refresh token once: marks it used and returns its row. A token that was already used
 /// or revoked is a theft signal — its whole family is revoked and the answer is `invalid_token`.
-pub async fn consume_refresh_token<C: ConnectionTrait>(
+pub async fn consume_refresh_token<C: crate::db::Writes>(
     db: &C,
     token: &str,
     now: DateTime<Utc>,
@@ -153,7 +153,7 @@ pub async fn consume_refresh_token<C: ConnectionTrait>(
 }
 
 /// Revokes every live token of a refresh family.
-pub async fn revoke_family<C: ConnectionTrait>(db: &C, family: &str, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn revoke_family<C: crate::db::Writes>(db: &C, family: &str, now: DateTime<Utc>) -> AppResult<()> {
     refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::val(now))
         .col_expr(refresh_tokens::Column::UpdatedAt, Expr::val(now))
@@ -173,7 +173,7 @@ pub async fn family_of<C: ConnectionTrait>(db: &C, token: &str) -> AppResult<Opt
 }
 
 /// Revokes every refresh token of a user (password or role change, account deletion).
-pub async fn revoke_all_for_user<C: ConnectionTrait>(
+pub async fn revoke_all_for_user<C: crate::db::Writes>(
     db: &C,
     user_id: i64,
     now: DateTime<Utc>,
@@ -189,7 +189,7 @@ pub async fn revoke_all_for_user<C: ConnectionTrait>(
 }
 
 /// Refuses an access token until it would have expired anyway.
-pub async fn revoke_access_token<C: ConnectionTrait>(
+pub async fn revoke_access_token<C: crate::db::Writes>(
     db: &C,
     claims: &Claims,
     now: DateTime<Utc>,

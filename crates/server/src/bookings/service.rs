@@ -268,7 +268,7 @@ async fn hold_new(
     queries::one(&state.db, out).await
 }
 
-async fn attach_seats<C: ConnectionTrait>(
+async fn attach_seats<C: crate::db::Writes>(
     db: &C,
     booking_id: i64,
     held: &[event_seats::Model],
@@ -290,7 +290,7 @@ async fn attach_seats<C: ConnectionTrait>(
     Ok(held.iter().map(|s| s.price).sum())
 }
 
-async fn set_total<C: ConnectionTrait>(
+async fn set_total<C: crate::db::Writes>(
     db: &C,
     booking: bookings::Model,
     total: i64,

@@ -6,10 +6,7 @@ use std::{fmt, str::FromStr};
 
 use chrono::{DateTime, Utc};
 use entity::{booking_history, bookings};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::Expr,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -93,7 +90,7 @@ pub struct Actor(pub Option<i64>);
 
 /// Moves `booking` to `next` if it is still in the status it was read in (a conditional update,
 /// so two racing changes cannot both apply), and records the history row.
-pub async fn transition<C: ConnectionTrait>(
+pub async fn transition<C: crate::db::Writes>(
     db: &C,
     booking: &bookings::Model,
     next: BookingStatus,
@@ -121,7 +118,7 @@ pub async fn transition<C: ConnectionTrait>(
 }
 
 /// Appends a history row (also used at creation and for seat changes of a pending booking).
-pub async fn record<C: ConnectionTrait>(
+pub async fn record<C: crate::db::Writes>(
     db: &C,
     booking_id: i64,
     from: Option<BookingStatus>,

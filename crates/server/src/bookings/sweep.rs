@@ -2,17 +2,15 @@
 //! seats are freed (buyers could already take them lazily); confirmed bookings become `completed`
 //! once their performance has ended.
 
+use crate::db::Writer;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use entity::{bookings, events};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query};
 
 use super::status::{self, Actor, BookingStatus};
 use crate::{
-    db,
     error::{AppError, AppResult},
     inventory::{hold, retry::with_retry},
 };
@@ -31,7 +29,7 @@ pub struct Freed {
 
 /// Expires every pending booking whose hold ran out before `now`, one transaction per
 /// performance (performances in ascending id order, so sweeps on several workers cannot deadlock).
-pub async fn release_expired_holds(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Vec<Freed>> {
+pub async fn release_expired_holds(db: &Writer, now: DateTime<Utc>) -> AppResult<Vec<Freed>> {
     let due = bookings::Entity::find()
         .filter(bookings::Column::Status.eq(BookingStatus::Pending.as_str()))
         .filter(bookings::Column::ExpiresAt.lte(now))
@@ -49,7 +47,7 @@ pub async fn release_expired_holds(db: &DatabaseConnection, now: DateTime<Utc>) 
         let freed = with_retry(|| {
             let ids = ids.clone();
             async move {
-                let txn = db::begin_write(db).await?;
+                let txn = db.begin().await?;
                 let event = hold::next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
                 let mut freed = Freed {
                     event_id,
@@ -90,7 +88,7 @@ pub async fn release_expired_holds(db: &DatabaseConnection, now: DateTime<Utc>) 
 }
 
 /// Marks confirmed bookings of performances that have ended as completed. Returns their ids.
-pub async fn complete_past_bookings(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Vec<i64>> {
+pub async fn complete_past_bookings(db: &Writer, now: DateTime<Utc>) -> AppResult<Vec<i64>> {
     let due = bookings::Entity::find()
         .filter(bookings::Column::Status.eq(BookingStatus::Confirmed.as_str()))
         .filter(
@@ -108,7 +106,7 @@ pub async fn complete_past_bookings(db: &DatabaseConnection, now: DateTime<Utc>)
         .await?;
     let mut done = Vec::new();
     for booking in due {
-        let txn = db::begin_write(db).await?;
+        let txn = db.begin().await?;
         match status::transition(
             &txn,
             &booking,

@@ -1,7 +1,8 @@
 //! Reading categories and tags.
 
+use crate::db::Reader;
 use entity::{categories, tags};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -33,7 +34,7 @@ impl From<tags::Model> for TagOut {
     }
 }
 
-pub async fn categories(db: &DatabaseConnection) -> AppResult<Vec<CategoryOut>> {
+pub async fn categories(db: &Reader) -> AppResult<Vec<CategoryOut>> {
     Ok(categories::Entity::find()
         .filter(categories::Column::IsActive.eq(true))
         .order_by_asc(categories::Column::Name)
@@ -44,7 +45,7 @@ pub async fn categories(db: &DatabaseConnection) -> AppResult<Vec<CategoryOut>> 
         .collect())
 }
 
-pub async fn tags(db: &DatabaseConnection) -> AppResult<Vec<TagOut>> {
+pub async fn tags(db: &Reader) -> AppResult<Vec<TagOut>> {
     Ok(tags::Entity::find()
         .filter(tags::Column::IsActive.eq(true))
         .order_by_asc(tags::Column::Name)

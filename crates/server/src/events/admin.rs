@@ -5,6 +5,7 @@
 //! performance keeps its venue (its seats were copied from that venue at publish); a cancelled
 //! one is read-only. Refunds on cancellation belong to the payments area.
 
+use crate::db::{Reader, Writer};
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -13,8 +14,8 @@ use entity::{categories, event_tags, events, tags, venues};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
 use serde::{Deserialize, Deserializer};
@@ -22,7 +23,6 @@ use utoipa::ToSchema;
 
 use super::service::{self, CANCELLED, DRAFT, EventSummary, PUBLISHED};
 use crate::{
-    db,
     error::{AppError, AppResult, ErrorItem},
     http::{Page, PageRequest},
     slugs,
@@ -311,12 +311,8 @@ async fn generated_slug(txn: &DatabaseTransaction, e: &events::ActiveModel) -> A
 }
 
 /// A new draft.
-pub async fn create(
-    db: &DatabaseConnection,
-    body: EventBody,
-    now: DateTime<Utc>,
-) -> AppResult<events::Model> {
-    let txn = db::begin_write(db).await?;
+pub async fn create(db: &Writer, body: EventBody, now: DateTime<Utc>) -> AppResult<events::Model> {
+    let txn = db.begin().await?;
     let mut active = events::ActiveModel {
         status: Set(DRAFT.to_owned()),
         seats_version: Set(0),
@@ -339,13 +335,8 @@ pub async fn create(
 }
 
 /// Changes an event: `PUT` passes every field, `PATCH` the ones present.
-pub async fn update(
-    db: &DatabaseConnection,
-    id: i64,
-    patch: EventPatch,
-    now: DateTime<Utc>,
-) -> AppResult<events::Model> {
-    let txn = db::begin_write(db).await?;
+pub async fn update(db: &Writer, id: i64, patch: EventPatch, now: DateTime<Utc>) -> AppResult<events::Model> {
+    let txn = db.begin().await?;
     let event = lock(&txn, id).await?;
     if event.status == CANCELLED {
         return Err(invalid_transition("a cancelled event cannot be changed"));
@@ -374,8 +365,8 @@ pub async fn update(
 }
 
 /// Soft delete: the performance leaves every list; its bookings stay readable.
-pub async fn delete(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> AppResult<()> {
-    let txn = db::begin_write(db).await?;
+pub async fn delete(db: &Writer, id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    let txn = db.begin().await?;
     let event = lock(&txn, id).await?;
     let mut active: events::ActiveModel = event.into();
     active.is_active = Set(false);
@@ -386,8 +377,8 @@ pub async fn delete(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> App
 }
 
 /// Publishes a draft: its seats are copied from the venue with their section prices.
-pub async fn publish(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> AppResult<events::Model> {
-    let txn = db::begin_write(db).await?;
+pub async fn publish(db: &Writer, id: i64, now: DateTime<Utc>) -> AppResult<events::Model> {
+    let txn = db.begin().await?;
     let event = lock(&txn, id).await?;
     if event.status == DRAFT && event.start_time <= now {
         return Err(invalid_transition("the performance has already started"));
@@ -408,7 +399,7 @@ pub async fn publish(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> Ap
 /// Cancels a draft or a published performance: sales stop at once, the reason is kept, and
 /// every booking is cancelled with it (paid ones refunded in full) in the same transaction.
 pub async fn cancel(
-    db: &DatabaseConnection,
+    db: &Writer,
     id: i64,
     body: CancelBody,
     actor: crate::bookings::status::Actor,
@@ -417,7 +408,7 @@ pub async fn cancel(
     let mut c = Checks::new();
     let reason = c.text("reason", &body.reason, 1, 1_000);
     c.finish()?;
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let event = lock(&txn, id).await?;
     if event.status == CANCELLED {
         return Err(invalid_transition("the event is already cancelled"));
@@ -442,7 +433,7 @@ pub struct AdminFilter {
 }
 
 /// Every performance that has not been deleted, any status, past ones included, latest start first.
-pub async fn list(db: &DatabaseConnection, filter: &AdminFilter) -> AppResult<Page<EventSummary>> {
+pub async fn list(db: &Reader, filter: &AdminFilter) -> AppResult<Page<EventSummary>> {
     let mut query = events::Entity::find().filter(events::Column::IsActive.eq(true));
     if let Some(status) = filter.status {
         query = query.filter(events::Column::Status.eq(status));

@@ -45,7 +45,7 @@ async fn create_event(
     _staff: Staff,
     ApiJson(body): ApiJson<EventBody>,
 ) -> AppResult<ApiResponse<EventDetail>> {
-    let event = admin::create(&state.db, body, state.clock.now()).await?;
+    let event = admin::create(&state.writer, body, state.clock.now()).await?;
     Ok(ApiResponse::created(service::detail_of(&state.db, event).await?))
 }
 
@@ -62,7 +62,7 @@ async fn replace_event(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<EventBody>,
 ) -> AppResult<ApiResponse<EventDetail>> {
-    let event = admin::update(&state.db, id, body.into(), state.clock.now()).await?;
+    let event = admin::update(&state.writer, id, body.into(), state.clock.now()).await?;
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
 }
 
@@ -79,7 +79,7 @@ async fn update_event(
     ApiJson(body): ApiJson<EventPatch>,
 ) -> AppResult<ApiResponse<EventDetail>> {
     let before = service::find_active(&state.db, id).await.ok();
-    let event = admin::update(&state.db, id, body, state.clock.now()).await?;
+    let event = admin::update(&state.writer, id, body, state.clock.now()).await?;
     if let Some(before) = before
         && event.status == service::PUBLISHED
         && (before.start_time != event.start_time || before.end_time != event.end_time)
@@ -99,7 +99,7 @@ async fn delete_event(
     _staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {
-    admin::delete(&state.db, id, state.clock.now()).await?;
+    admin::delete(&state.writer, id, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -116,7 +116,7 @@ async fn set_prices(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<PricesBody>,
 ) -> AppResult<ApiResponse<PricesOut>> {
-    Ok(ApiResponse::ok(prices::set(&state.db, id, body, state.clock.now()).await?))
+    Ok(ApiResponse::ok(prices::set(&state.writer, id, body, state.clock.now()).await?))
 }
 
 /// Publishes a draft (staff): every active seat of the venue is copied with its section's price,
@@ -130,7 +130,7 @@ async fn publish_event(
     _staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<ApiResponse<EventDetail>> {
-    let event = admin::publish(&state.db, id, state.clock.now()).await?;
+    let event = admin::publish(&state.writer, id, state.clock.now()).await?;
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
 }
 

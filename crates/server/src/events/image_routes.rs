@@ -77,7 +77,8 @@ async fn upload_image(
             _ => {}
         }
     }
-    let image = images::add(&state.db, &state.config.data_dir, id, file, caption, state.clock.now()).await?;
+    let image =
+        images::add(&state.writer, &state.config.data_dir, id, file, caption, state.clock.now()).await?;
     Ok(ApiResponse::created(image))
 }
 
@@ -92,7 +93,7 @@ async fn update_image(
     ApiPath((id, image_id)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<ImagePatch>,
 ) -> AppResult<ApiResponse<ImageAdminOut>> {
-    Ok(ApiResponse::ok(images::update(&state.db, id, image_id, body, state.clock.now()).await?))
+    Ok(ApiResponse::ok(images::update(&state.writer, id, image_id, body, state.clock.now()).await?))
 }
 
 /// Deletes an image and its file (staff); a poster made of it is cleared.
@@ -104,7 +105,7 @@ async fn delete_image(
     _staff: Staff,
     ApiPath((id, image_id)): ApiPath<(i64, i64)>,
 ) -> AppResult<StatusCode> {
-    images::delete(&state.db, &state.config.data_dir, id, image_id, state.clock.now()).await?;
+    images::delete(&state.writer, &state.config.data_dir, id, image_id, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -119,6 +120,6 @@ async fn set_poster(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<PosterBody>,
 ) -> AppResult<ApiResponse<EventDetail>> {
-    let event = images::set_poster(&state.db, id, body, state.clock.now()).await?;
+    let event = images::set_poster(&state.writer, id, body, state.clock.now()).await?;
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
 }

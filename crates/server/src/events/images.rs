@@ -4,21 +4,20 @@
 //! its row and removed again if the row cannot be; deleting the row removes the file after the
 //! commit.
 
+use crate::db::Writer;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use entity::{event_images, events};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{admin::lock, service::image_url};
 use crate::{
-    db,
     error::{AppError, AppResult},
     validate::Checks,
 };
@@ -112,7 +111,7 @@ async fn find_image(
 
 /// Stores an uploaded image at the end of the event's gallery.
 pub async fn add(
-    db: &DatabaseConnection,
+    db: &Writer,
     data_dir: &Path,
     event_id: i64,
     bytes: Vec<u8>,
@@ -148,7 +147,7 @@ pub async fn add(
 }
 
 async fn save_row(
-    db: &DatabaseConnection,
+    db: &Writer,
     event_id: i64,
     relative: &Path,
     mime: &str,
@@ -156,7 +155,7 @@ async fn save_row(
     caption: String,
     now: DateTime<Utc>,
 ) -> AppResult<ImageAdminOut> {
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     lock(&txn, event_id).await?;
     let last: Option<i32> = event_images::Entity::find()
         .select_only()
@@ -187,7 +186,7 @@ async fn save_row(
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &Writer,
     event_id: i64,
     image_id: i64,
     patch: ImagePatch,
@@ -199,7 +198,7 @@ pub async fn update(
         c.range("position", position.into(), 0, 10_000);
     }
     c.finish()?;
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     lock(&txn, event_id).await?;
     let mut active: event_images::ActiveModel = find_image(&txn, event_id, image_id).await?.into();
     if let Some(v) = caption {
@@ -216,13 +215,13 @@ pub async fn update(
 
 /// Removes the image (and the poster reference to it), then its file.
 pub async fn delete(
-    db: &DatabaseConnection,
+    db: &Writer,
     data_dir: &Path,
     event_id: i64,
     image_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     lock(&txn, event_id).await?;
     let image = find_image(&txn, event_id, image_id).await?;
     events::Entity::update_many()
@@ -245,12 +244,12 @@ pub async fn delete(
 
 /// Sets (or clears) the event's poster; the image must belong to the event.
 pub async fn set_poster(
-    db: &DatabaseConnection,
+    db: &Writer,
     event_id: i64,
     body: PosterBody,
     now: DateTime<Utc>,
 ) -> AppResult<events::Model> {
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let event = lock(&txn, event_id).await?;
     if let Some(image_id) = body.image_id
         && find_image(&txn, event_id, image_id).await.is_err()

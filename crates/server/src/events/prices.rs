@@ -3,13 +3,13 @@
 //! the price their buyer saw. Each repriced seat and the performance's seat map get a new
 //! version, so live clients refetch.
 
+use crate::db::Writer;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{event_seats, event_section_prices, events, sections};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,7 +18,7 @@ use super::{
     admin::{invalid_transition, lock},
     service::{CANCELLED, PUBLISHED},
 };
-use crate::{db, error::AppResult, validate::Checks};
+use crate::{error::AppResult, validate::Checks};
 
 /// Highest price accepted, in VND (one billion dong).
 pub const MAX_PRICE: i64 = 1_000_000_000;
@@ -55,12 +55,7 @@ pub struct PriceOut {
     pub currency: String,
 }
 
-pub async fn set(
-    db: &DatabaseConnection,
-    event_id: i64,
-    body: PricesBody,
-    now: DateTime<Utc>,
-) -> AppResult<PricesOut> {
+pub async fn set(db: &Writer, event_id: i64, body: PricesBody, now: DateTime<Utc>) -> AppResult<PricesOut> {
     let mut c = Checks::new();
     if body.prices.is_empty() || body.prices.len() > 1_000 {
         c.fail("prices", "give 1 to 1000 prices");
@@ -74,7 +69,7 @@ pub async fn set(
     }
     c.finish()?;
 
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let event = lock(&txn, event_id).await?;
     if event.status == CANCELLED {
         return Err(invalid_transition("a cancelled event has no prices to change"));

@@ -6,7 +6,7 @@ use entity::{event_seats, event_section_prices, events, seats, sections};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, EntityTrait, QueryFilter,
     sea_query::{Condition, Expr, ExprTrait, Query},
 };
 
@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult, ErrorItem};
 /// Publishes a draft inside the caller's transaction. Every section with active seats needs a
 /// price; the seats are copied with one `INSERT … SELECT`, whatever the venue's size (a VALUES
 /// list would hit the bind-parameter limits past a few thousand seats).
-pub async fn publish<C: ConnectionTrait>(
+pub async fn publish<C: crate::db::Writes>(
     db: &C,
     event: events::Model,
     now: DateTime<Utc>,

@@ -53,7 +53,7 @@ async fn create_review(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ReviewBody>,
 ) -> AppResult<ApiResponse<ReviewOut>> {
-    Ok(ApiResponse::created(reviews::create(&state.db, id, &user, body, state.clock.now()).await?))
+    Ok(ApiResponse::created(reviews::create(&state.writer, id, &user, body, state.clock.now()).await?))
 }
 
 /// Edits one's own review.
@@ -68,7 +68,7 @@ async fn update_review(
     ApiPath((id, review_id)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<ReviewPatch>,
 ) -> AppResult<ApiResponse<ReviewOut>> {
-    Ok(ApiResponse::ok(reviews::update(&state.db, id, review_id, &user, body, state.clock.now()).await?))
+    Ok(ApiResponse::ok(reviews::update(&state.writer, id, review_id, &user, body, state.clock.now()).await?))
 }
 
 /// Deletes one's own review, or (staff) hides anyone's as moderation.
@@ -81,6 +81,6 @@ async fn delete_review(
     user: CurrentUser,
     ApiPath((id, review_id)): ApiPath<(i64, i64)>,
 ) -> AppResult<StatusCode> {
-    reviews::delete(&state.db, id, review_id, &user, state.clock.now()).await?;
+    reviews::delete(&state.writer, id, review_id, &user, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,11 +3,11 @@
 //! removes it, so they may write again); staff moderate by deleting, which hides the review and
 //! keeps it, so it cannot simply be posted again. Another customer's review answers 404.
 
+use crate::db::{Reader, Writer};
 use chrono::{DateTime, Utc};
 use entity::{bookings, reviews, users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,7 +15,6 @@ use utoipa::ToSchema;
 use super::service::find_public;
 use crate::{
     accounts::extract::CurrentUser,
-    db,
     error::{AppError, AppResult, ErrorItem},
     http::{Page, PageRequest},
     validate::Checks,
@@ -71,7 +70,7 @@ fn already_reviewed() -> AppError {
 }
 
 /// Visible reviews of a public performance, newest first.
-pub async fn list(db: &DatabaseConnection, event_id: i64, page: PageRequest) -> AppResult<Page<ReviewOut>> {
+pub async fn list(db: &Reader, event_id: i64, page: PageRequest) -> AppResult<Page<ReviewOut>> {
     find_public(db, event_id).await?;
     let paginator = reviews::Entity::find()
         .filter(reviews::Column::EventId.eq(event_id))
@@ -96,7 +95,7 @@ fn check(rating: Option<i64>, text: Option<&str>) -> AppResult<(Option<i32>, Opt
 }
 
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &Writer,
     event_id: i64,
     user: &CurrentUser,
     body: ReviewBody,
@@ -117,7 +116,7 @@ pub async fn create(
             "Only people who attended this performance (a completed booking) can review it.",
         ));
     }
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let existing = reviews::Entity::find()
         .filter(reviews::Column::EventId.eq(event_id))
         .filter(reviews::Column::UserId.eq(user.id()))
@@ -165,7 +164,7 @@ async fn find_for(
 
 /// The author changes their review. Staff may not rewrite someone else's words: they delete.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &Writer,
     event_id: i64,
     review_id: i64,
     user: &CurrentUser,
@@ -173,7 +172,7 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> AppResult<ReviewOut> {
     let (rating, text) = check(patch.rating, patch.text.as_deref())?;
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let review = find_for(&txn, event_id, review_id, user).await?;
     if review.user_id != user.id() {
         return Err(AppError::Denied(ErrorItem::new(
@@ -196,13 +195,13 @@ pub async fn update(
 
 /// The author's deletion removes the review; a staff member's (moderation) hides it.
 pub async fn delete(
-    db: &DatabaseConnection,
+    db: &Writer,
     event_id: i64,
     review_id: i64,
     user: &CurrentUser,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let review = find_for(&txn, event_id, review_id, user).await?;
     if review.user_id == user.id() {
         reviews::Entity::delete_by_id(review.id).exec(&txn).await?;

@@ -1,11 +1,12 @@
 //! The seat map of a performance (SPEC §6): every seat with its price and status, grouped by
 //! section with the section's price and available count.
 
+use crate::db::Reader;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use entity::{event_seats, event_section_prices, seats, sections};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -54,14 +55,14 @@ pub fn visible_status(seat: &event_seats::Model, now: DateTime<Utc>) -> &str {
     }
 }
 
-pub async fn seat_map(db: &DatabaseConnection, event_id: i64, now: DateTime<Utc>) -> AppResult<SeatMap> {
+pub async fn seat_map(db: &Reader, event_id: i64, now: DateTime<Utc>) -> AppResult<SeatMap> {
     let event = find_public(db, event_id).await?;
     Ok(seat_map_of(db, &event, now).await?.0)
 }
 
 /// The seat map of `event`, and when it next changes by itself (the earliest running hold lapses).
 pub async fn seat_map_of(
-    db: &DatabaseConnection,
+    db: &Reader,
     event: &entity::events::Model,
     now: DateTime<Utc>,
 ) -> AppResult<(SeatMap, Option<DateTime<Utc>>)> {

@@ -1,5 +1,6 @@
 //! Reading performances: the public list with its filters, and one performance in detail.
 
+use crate::db::Reader;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -7,7 +8,7 @@ use entity::{
     categories, event_images, event_section_prices, event_tags, events, reviews, sections, tags, venues,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
     sea_query::{Expr, ExprTrait, LikeExpr, Query, SimpleExpr},
 };
@@ -155,11 +156,7 @@ pub fn search_text(title: &str, description: &str) -> String {
 }
 
 /// Published, upcoming, active performances matching `filter`, one page.
-pub async fn list(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    filter: &EventFilter,
-) -> AppResult<Page<EventSummary>> {
+pub async fn list(db: &Reader, now: DateTime<Utc>, filter: &EventFilter) -> AppResult<Page<EventSummary>> {
     let mut query = events::Entity::find()
         .filter(events::Column::Status.eq(PUBLISHED))
         .filter(events::Column::IsActive.eq(true))
@@ -250,7 +247,7 @@ fn id_or_slug(value: &str, id: impl ColumnTrait, slug: impl ColumnTrait) -> Cond
 
 /// Enriches events with their venue, category, tags, lowest price and rating, in a fixed number
 /// of queries whatever the page size.
-pub async fn summaries(db: &DatabaseConnection, rows: Vec<events::Model>) -> AppResult<Vec<EventSummary>> {
+pub async fn summaries(db: &Reader, rows: Vec<events::Model>) -> AppResult<Vec<EventSummary>> {
     let ids: Vec<i64> = rows.iter().map(|e| e.id).collect();
     let venue_ids: Vec<i64> = rows.iter().map(|e| e.venue_id).collect();
     let category_ids: Vec<i64> = rows.iter().filter_map(|e| e.category_id).collect();
@@ -342,7 +339,7 @@ pub async fn summaries(db: &DatabaseConnection, rows: Vec<events::Model>) -> App
 }
 
 /// Average (two decimals) and count of active reviews per event.
-async fn ratings(db: &DatabaseConnection, ids: &[i64]) -> AppResult<HashMap<i64, (f64, i64)>> {
+async fn ratings(db: &Reader, ids: &[i64]) -> AppResult<HashMap<i64, (f64, i64)>> {
     let rows: Vec<(i64, i64, i64)> = reviews::Entity::find()
         .select_only()
         .column(reviews::Column::EventId)
@@ -366,7 +363,7 @@ pub fn image_url(image_id: i64) -> String {
     format!("/media/images/{image_id}")
 }
 
-async fn poster_urls(db: &DatabaseConnection, rows: &[events::Model]) -> AppResult<HashMap<i64, String>> {
+async fn poster_urls(db: &Reader, rows: &[events::Model]) -> AppResult<HashMap<i64, String>> {
     let poster_ids: Vec<i64> = rows.iter().filter_map(|e| e.poster_image_id).collect();
     if poster_ids.is_empty() {
         return Ok(HashMap::new());
@@ -381,7 +378,7 @@ async fn poster_urls(db: &DatabaseConnection, rows: &[events::Model]) -> AppResu
 }
 
 /// A performance the public may see: active, and published or cancelled (never a draft).
-pub async fn find_public(db: &DatabaseConnection, id: i64) -> AppResult<events::Model> {
+pub async fn find_public(db: &impl ConnectionTrait, id: i64) -> AppResult<events::Model> {
     events::Entity::find_by_id(id)
         .filter(events::Column::IsActive.eq(true))
         .filter(events::Column::Status.ne(DRAFT))
@@ -390,7 +387,7 @@ pub async fn find_public(db: &DatabaseConnection, id: i64) -> AppResult<events::
         .ok_or(AppError::NotFound)
 }
 
-pub async fn detail(db: &DatabaseConnection, id: i64) -> AppResult<EventDetail> {
+pub async fn detail(db: &Reader, id: i64) -> AppResult<EventDetail> {
     detail_of(db, find_public(db, id).await?).await
 }
 
@@ -404,7 +401,7 @@ pub async fn find_active(db: &impl sea_orm::ConnectionTrait, id: i64) -> AppResu
 }
 
 /// The detail of `event`, whatever its status: callers decide who may see it.
-pub async fn detail_of(db: &DatabaseConnection, event: events::Model) -> AppResult<EventDetail> {
+pub async fn detail_of(db: &Reader, event: events::Model) -> AppResult<EventDetail> {
     let id = event.id;
     let cancel_reason = event.cancel_reason.clone();
     let prices = event_section_prices::Entity::find()

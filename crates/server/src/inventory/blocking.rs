@@ -60,7 +60,7 @@ fn check_ids(seat_ids: &[i64]) -> AppResult<()> {
 
 /// Bumps the performance's seat-map version (locking it) after checking every seat is one of
 /// its seats; 400 naming the strangers otherwise.
-async fn version_seats_of<C: ConnectionTrait>(
+async fn version_seats_of<C: crate::db::Writes>(
     db: &C,
     event_id: i64,
     seat_ids: &[i64],

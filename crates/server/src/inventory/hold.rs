@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use entity::{event_seats, events};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
     sea_query::{Condition, Expr, ExprTrait},
 };
 
@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 
 /// Increments the performance's seat-map version and returns the event row as it now stands
 /// (locked until the transaction ends). `None` if there is no such event.
-pub async fn next_version<C: ConnectionTrait>(
+pub async fn next_version<C: crate::db::Writes>(
     db: &C,
     event_id: i64,
     now: DateTime<Utc>,
@@ -44,7 +44,7 @@ pub fn takeable(now: DateTime<Utc>) -> Condition {
 
 /// Holds `seat_ids` of the performance for `booking_id` until `until`. All or nothing: when some
 /// are not takeable, returns `Err` with exactly those seat ids and the caller rolls back.
-pub async fn hold<C: ConnectionTrait>(
+pub async fn hold<C: crate::db::Writes>(
     db: &C,
     event_id: i64,
     seat_ids: &[i64],
@@ -74,7 +74,7 @@ pub async fn hold<C: ConnectionTrait>(
 
 /// Frees seats held by `booking_id` (all of them, or only `only`). Seats another booking took
 /// over after this hold expired are left alone. Returns the freed seat ids.
-pub async fn release<C: ConnectionTrait>(
+pub async fn release<C: crate::db::Writes>(
     db: &C,
     booking_id: i64,
     only: Option<&[i64]>,
@@ -92,7 +92,7 @@ pub async fn release<C: ConnectionTrait>(
 
 /// Puts the seats sold to `booking_id` back on sale (a paid booking cancelled or refunded).
 /// Returns the freed seat ids.
-pub async fn release_sold<C: ConnectionTrait>(
+pub async fn release_sold<C: crate::db::Writes>(
     db: &C,
     booking_id: i64,
     version: i64,
@@ -104,7 +104,7 @@ pub async fn release_sold<C: ConnectionTrait>(
     make_available(db, which, version, now).await
 }
 
-async fn make_available<C: ConnectionTrait>(
+async fn make_available<C: crate::db::Writes>(
     db: &C,
     which: Condition,
     version: i64,
@@ -126,7 +126,7 @@ async fn make_available<C: ConnectionTrait>(
 }
 
 /// Extends the hold of every seat `booking_id` still holds (payment started with little time left).
-pub async fn extend<C: ConnectionTrait>(
+pub async fn extend<C: crate::db::Writes>(
     db: &C,
     booking_id: i64,
     until: DateTime<Utc>,
@@ -155,7 +155,7 @@ fn sellable(booking_id: i64, now: DateTime<Utc>) -> Condition {
 /// Sells `seat_ids` of the performance to `booking_id` if every one is still its own or free:
 /// all or nothing. The caller holds the performance's lock (`next_version`), so the seats counted
 /// are the seats updated. Returns false, changing nothing, when any went to someone else.
-pub async fn sell<C: ConnectionTrait>(
+pub async fn sell<C: crate::db::Writes>(
     db: &C,
     event_id: i64,
     seat_ids: &[i64],

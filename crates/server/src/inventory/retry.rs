@@ -4,27 +4,13 @@
 
 use std::future::Future;
 
-use sea_orm::{DbErr, RuntimeErr};
+use sea_orm::DbErr;
 
 use crate::error::{AppError, AppResult};
 
 const ATTEMPTS: usize = 4;
 
-/// True for errors worth retrying: 40P01 (deadlock), 40001 (serialization), SQLite BUSY/LOCKED.
-pub fn is_transient(err: &DbErr) -> bool {
-    let runtime = match err {
-        DbErr::Exec(e) | DbErr::Query(e) | DbErr::Conn(e) => e,
-        _ => return false,
-    };
-    let RuntimeErr::SqlxError(sqlx_err) = runtime else { return false };
-    match sqlx_err.as_database_error() {
-        Some(db) => {
-            let code = db.code().unwrap_or_default();
-            matches!(code.as_ref(), "40P01" | "40001" | "5" | "6" | "517" | "261" | "262")
-        }
-        None => false,
-    }
-}
+pub use crate::db::is_transient;
 
 fn transient(err: &AppError) -> bool {
     match err {

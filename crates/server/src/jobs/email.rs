@@ -5,9 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{bookings, sent_mails};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::OnConflict};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -36,12 +34,12 @@ pub struct EmailJob {
 }
 
 /// Queues an email in the caller's transaction: it is sent only if that transaction commits.
-pub async fn enqueue<C: ConnectionTrait>(db: &C, job: &EmailJob, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn enqueue<C: crate::db::Writes>(db: &C, job: &EmailJob, now: DateTime<Utc>) -> AppResult<()> {
     queue::enqueue(db, kind::SEND_EMAIL, job, now, None, now).await.map(|_| ())
 }
 
 /// Like `enqueue`, once per `key` ever (reminders).
-pub async fn enqueue_once<C: ConnectionTrait>(
+pub async fn enqueue_once<C: crate::db::Writes>(
     db: &C,
     job: &EmailJob,
     key: String,
@@ -74,7 +72,7 @@ pub async fn handle(state: &AppState, job_id: i64, job: EmailJob) -> Result<(), 
     };
     sent_mails::Entity::insert(record)
         .on_conflict(OnConflict::column(sent_mails::Column::JobId).do_nothing().to_owned())
-        .exec_without_returning(&state.db)
+        .exec_without_returning(&state.writer)
         .await?;
     Ok(())
 }

@@ -1,9 +1,10 @@
 //! The schedule ("beat"): each periodic duty gets one job per time slot, whatever the number of
 //! workers — every worker proposes the slot's job and the unique `dedupe_key` keeps one.
 
+use crate::db::Writer;
 use chrono::{DateTime, Duration, Utc};
 use entity::{bookings, events, jobs, refresh_tokens, revoked_access_tokens, user_tokens};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::{JobError, email, kind, queue};
@@ -24,7 +25,7 @@ pub const SCHEDULE: &[(&str, i64)] = &[
 ];
 
 /// Proposes the current slot's job of every periodic duty. Returns how many were new.
-pub async fn tick(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<usize> {
+pub async fn tick(db: &Writer, now: DateTime<Utc>) -> AppResult<usize> {
     let mut created = 0;
     for (kind, every) in SCHEDULE {
         let slot = now.timestamp().div_euclid(*every);
@@ -97,20 +98,20 @@ pub async fn cleanup(state: &AppState) -> Result<(), JobError> {
     let now = state.clock.now();
     refresh_tokens::Entity::delete_many()
         .filter(refresh_tokens::Column::ExpiresAt.lt(now - Duration::days(1)))
-        .exec(&state.db)
+        .exec(&state.writer)
         .await?;
     revoked_access_tokens::Entity::delete_many()
         .filter(revoked_access_tokens::Column::ExpiresAt.lt(now))
-        .exec(&state.db)
+        .exec(&state.writer)
         .await?;
     user_tokens::Entity::delete_many()
         .filter(user_tokens::Column::ExpiresAt.lt(now - Duration::days(7)))
-        .exec(&state.db)
+        .exec(&state.writer)
         .await?;
     jobs::Entity::delete_many()
         .filter(jobs::Column::Status.eq(queue::JobStatus::Done.as_str()))
         .filter(jobs::Column::FinishedAt.lt(now - Duration::days(14)))
-        .exec(&state.db)
+        .exec(&state.writer)
         .await?;
     Ok(())
 }

@@ -7,18 +7,18 @@
 //! one writer at a time anyway). A claim is a lease: a job whose worker died is claimed again
 //! once `locked_until` has passed.
 
+use crate::db::Writer;
 use chrono::{DateTime, Duration, Utc};
 use entity::jobs;
 use rand::Rng;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement,
     sea_query::{Expr, OnConflict},
 };
 use serde::Serialize;
 
-use crate::{db, error::AppResult};
+use crate::error::AppResult;
 
 /// How long a claimed job may run before another worker may take it over.
 pub const LEASE: Duration = Duration::minutes(5);
@@ -50,7 +50,7 @@ impl JobStatus {
 /// Writes a job in the caller's transaction; it runs only if that transaction commits. With a
 /// `dedupe_key`, a second job with the same key is silently not created (periodic slots,
 /// one-off reminders). Returns whether a job was created.
-pub async fn enqueue<C: ConnectionTrait>(
+pub async fn enqueue<C: crate::db::Writes>(
     db: &C,
     kind: &str,
     payload: &impl Serialize,
@@ -84,12 +84,7 @@ pub async fn enqueue<C: ConnectionTrait>(
 }
 
 /// Claims up to `limit` due jobs for `worker` (queued and due, or running with a lapsed lease).
-pub async fn claim(
-    db: &DatabaseConnection,
-    worker: &str,
-    limit: u64,
-    now: DateTime<Utc>,
-) -> AppResult<Vec<jobs::Model>> {
+pub async fn claim(db: &Writer, worker: &str, limit: u64, now: DateTime<Utc>) -> AppResult<Vec<jobs::Model>> {
     let backend = db.get_database_backend();
     let lock = if backend == DbBackend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
@@ -102,19 +97,14 @@ pub async fn claim(
     let values = [worker.into(), (now + LEASE).into(), now.into(), (limit as i64).into()];
     // SQLite reads `?1`…`?4` as the same numbered parameters.
     let stmt = Statement::from_sql_and_values(backend, sql, values);
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let claimed = jobs::Model::find_by_statement(stmt).all(&txn).await?;
     txn.commit().await?;
     Ok(claimed)
 }
 
 /// Marks a job done (only if this worker still holds it).
-pub async fn finish(
-    db: &DatabaseConnection,
-    job: &jobs::Model,
-    worker: &str,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
+pub async fn finish(db: &Writer, job: &jobs::Model, worker: &str, now: DateTime<Utc>) -> AppResult<()> {
     jobs::Entity::update_many()
         .col_expr(jobs::Column::Status, Expr::val(JobStatus::Done.as_str()))
         .col_expr(jobs::Column::FinishedAt, Expr::val(now))
@@ -131,7 +121,7 @@ pub async fn finish(
 /// Records a failure: back to the queue after a backoff, or `dead` when attempts are used up or
 /// retrying cannot help (`permanent`).
 pub async fn fail(
-    db: &DatabaseConnection,
+    db: &Writer,
     job: &jobs::Model,
     worker: &str,
     error: &str,

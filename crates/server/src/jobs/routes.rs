@@ -213,7 +213,7 @@ async fn change(
     let changed = update(jobs::Entity::update_many())
         .filter(jobs::Column::Id.eq(id))
         .filter(jobs::Column::Status.is_in(allowed))
-        .exec(&state.db)
+        .exec(&state.writer)
         .await?
         .rows_affected;
     if changed != 1 {

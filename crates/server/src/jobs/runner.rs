@@ -64,8 +64,10 @@ pub async fn drain(state: &AppState, worker: &str) -> usize {
                 .increment(1);
             let now = state.clock.now();
             let recorded = match &outcome {
-                Ok(()) => queue::finish(&state.db, &job, worker, now).await.map(|()| queue::JobStatus::Done),
-                Err(err) => queue::fail(&state.db, &job, worker, &err.message, err.permanent, now).await,
+                Ok(()) => {
+                    queue::finish(&state.writer, &job, worker, now).await.map(|()| queue::JobStatus::Done)
+                }
+                Err(err) => queue::fail(&state.writer, &job, worker, &err.message, err.permanent, now).await,
             };
             match (outcome, recorded) {
                 (_, Err(err)) => {
@@ -87,7 +89,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     tracing::info!(%worker, "background worker started");
     let mut listener = listen(&state).await;
     loop {
-        if let Err(err) = periodic::tick(&state.db, state.clock.now()).await {
+        if let Err(err) = periodic::tick(&state.writer, state.clock.now()).await {
             tracing::error!(error = ?err, "scheduling periodic jobs failed");
         }
         drain(&state, &worker).await;
@@ -109,10 +111,10 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 async fn listen(state: &AppState) -> Option<sea_orm::sqlx::postgres::PgListener> {
-    if state.db.get_database_backend() != DbBackend::Postgres {
+    if state.db.connection().get_database_backend() != DbBackend::Postgres {
         return None;
     }
-    let pool = state.db.get_postgres_connection_pool();
+    let pool = state.db.connection().get_postgres_connection_pool();
     match sea_orm::sqlx::postgres::PgListener::connect_with(pool).await {
         Ok(mut listener) => match listener.listen(queue::CHANNEL).await {
             Ok(()) => Some(listener),

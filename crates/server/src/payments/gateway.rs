@@ -1,12 +1,12 @@
 //! Which VNPAY Curtain talks to — the real one (configured) or the built-in simulator — and the
 //! client calls of its merchant API.
 
+use crate::db::Writer;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rand::{Rng, distr::Alphanumeric};
-use sea_orm::DatabaseConnection;
 
 use super::vnpay::{
     api::{self, ApiResponse, Subject},
@@ -50,11 +50,7 @@ impl std::fmt::Debug for Gateway {
 impl Gateway {
     /// Real credentials come only from configuration; the simulator uses them when set, else a
     /// code and secret generated once and kept in the database (shared by every instance).
-    pub async fn from_config(
-        config: &Config,
-        db: &DatabaseConnection,
-        clock: &dyn Clock,
-    ) -> anyhow::Result<Self> {
+    pub async fn from_config(config: &Config, db: &Writer, clock: &dyn Clock) -> anyhow::Result<Self> {
         let base = config.public_base_url.trim_end_matches('/');
         let simulated = config.vnpay.payment_url.is_none();
         let (tmn_code, secret) = match (&config.vnpay.tmn_code, &config.vnpay.hash_secret) {

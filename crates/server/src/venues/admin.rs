@@ -1,19 +1,17 @@
 //! Staff management of venues: create, update, soft-delete. Capacity is never written here: it
 //! is derived from the seats (`service::refresh_capacity`).
 
+use crate::db::Writer;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use entity::venues;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::service::{VenueOut, find_active};
 use crate::{
-    db,
     error::{AppError, AppResult, ErrorItem, is_unique_violation},
     slugs,
     validate::Checks,
@@ -122,7 +120,7 @@ async fn ensure_slug_free(
     if query.one(db).await?.is_some() { Err(slug_taken()) } else { Ok(()) }
 }
 
-pub async fn create(db: &DatabaseConnection, body: VenueBody, now: DateTime<Utc>) -> AppResult<VenueOut> {
+pub async fn create(db: &Writer, body: VenueBody, now: DateTime<Utc>) -> AppResult<VenueOut> {
     let fields = VenueFields::check(VenuePatch {
         name: Some(body.name),
         address: Some(body.address),
@@ -133,7 +131,7 @@ pub async fn create(db: &DatabaseConnection, body: VenueBody, now: DateTime<Utc>
         amenities: Some(body.amenities.unwrap_or_default()),
     })?;
     let name = fields.name.unwrap_or_default();
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let slug = match fields.slug {
         Some(slug) => {
             ensure_slug_free(&txn, &slug, None).await?;
@@ -169,12 +167,7 @@ pub async fn create(db: &DatabaseConnection, body: VenueBody, now: DateTime<Utc>
 }
 
 /// `PUT`: every field replaced (an absent slug is kept).
-pub async fn replace(
-    db: &DatabaseConnection,
-    id: i64,
-    body: VenueBody,
-    now: DateTime<Utc>,
-) -> AppResult<VenueOut> {
+pub async fn replace(db: &Writer, id: i64, body: VenueBody, now: DateTime<Utc>) -> AppResult<VenueOut> {
     let patch = VenuePatch {
         name: Some(body.name),
         address: Some(body.address),
@@ -188,15 +181,10 @@ pub async fn replace(
 }
 
 /// `PATCH`: the fields present change.
-pub async fn update(
-    db: &DatabaseConnection,
-    id: i64,
-    patch: VenuePatch,
-    now: DateTime<Utc>,
-) -> AppResult<VenueOut> {
+pub async fn update(db: &Writer, id: i64, patch: VenuePatch, now: DateTime<Utc>) -> AppResult<VenueOut> {
     let fields = VenueFields::check(patch)?;
     let venue = find_active(db, id).await?;
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     if let Some(slug) = &fields.slug {
         ensure_slug_free(&txn, slug, Some(id)).await?;
     }
@@ -233,9 +221,9 @@ pub async fn update(
 }
 
 /// Soft delete: the venue and its performances leave the public catalog; sold history stays.
-pub async fn delete(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn delete(db: &Writer, id: i64, now: DateTime<Utc>) -> AppResult<()> {
     let venue = find_active(db, id).await?;
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let mut active: venues::ActiveModel = venue.into();
     active.is_active = Set(false);
     active.updated_at = Set(now);

@@ -40,7 +40,7 @@ async fn create_venue(
     _staff: Staff,
     ApiJson(body): ApiJson<VenueBody>,
 ) -> AppResult<ApiResponse<VenueOut>> {
-    Ok(ApiResponse::created(admin::create(&state.db, body, state.clock.now()).await?))
+    Ok(ApiResponse::created(admin::create(&state.writer, body, state.clock.now()).await?))
 }
 
 /// Replaces a venue's fields (staff); an absent slug keeps the current one.
@@ -55,7 +55,7 @@ async fn replace_venue(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<VenueBody>,
 ) -> AppResult<ApiResponse<VenueOut>> {
-    Ok(ApiResponse::ok(admin::replace(&state.db, id, body, state.clock.now()).await?))
+    Ok(ApiResponse::ok(admin::replace(&state.writer, id, body, state.clock.now()).await?))
 }
 
 /// Changes the fields present (staff).
@@ -70,7 +70,7 @@ async fn update_venue(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<VenuePatch>,
 ) -> AppResult<ApiResponse<VenueOut>> {
-    Ok(ApiResponse::ok(admin::update(&state.db, id, body, state.clock.now()).await?))
+    Ok(ApiResponse::ok(admin::update(&state.writer, id, body, state.clock.now()).await?))
 }
 
 /// Soft-deletes a venue (staff): it and its performances leave the public catalog; bookings stay.
@@ -81,7 +81,7 @@ async fn delete_venue(
     _staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {
-    admin::delete(&state.db, id, state.clock.now()).await?;
+    admin::delete(&state.writer, id, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -99,7 +99,7 @@ async fn create_section(
     ApiPath(venue_id): ApiPath<i64>,
     ApiJson(body): ApiJson<SectionBody>,
 ) -> AppResult<ApiResponse<SectionAdminOut>> {
-    Ok(ApiResponse::created(sections::create(&state.db, venue_id, body, state.clock.now()).await?))
+    Ok(ApiResponse::created(sections::create(&state.writer, venue_id, body, state.clock.now()).await?))
 }
 
 /// Renames, recolours, reorders or restores (`is_active: true`) a section (staff).
@@ -114,7 +114,7 @@ async fn update_section(
     ApiPath((venue_id, section_id)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<SectionPatch>,
 ) -> AppResult<ApiResponse<SectionAdminOut>> {
-    Ok(ApiResponse::ok(sections::update(&state.db, venue_id, section_id, body, state.clock.now()).await?))
+    Ok(ApiResponse::ok(sections::update(&state.writer, venue_id, section_id, body, state.clock.now()).await?))
 }
 
 /// Soft-deletes a section (staff): it leaves the venue's capacity and future publications.
@@ -126,7 +126,7 @@ async fn delete_section(
     _staff: Staff,
     ApiPath((venue_id, section_id)): ApiPath<(i64, i64)>,
 ) -> AppResult<StatusCode> {
-    sections::delete(&state.db, venue_id, section_id, state.clock.now()).await?;
+    sections::delete(&state.writer, venue_id, section_id, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -158,7 +158,7 @@ async fn add_section_seats(
     ApiJson(body): ApiJson<SeatsBody>,
 ) -> AppResult<ApiResponse<SectionAdminOut>> {
     Ok(ApiResponse::created(
-        sections::add_seats(&state.db, venue_id, section_id, body, state.clock.now()).await?,
+        sections::add_seats(&state.writer, venue_id, section_id, body, state.clock.now()).await?,
     ))
 }
 
@@ -174,5 +174,5 @@ async fn update_seats(
     ApiPath(venue_id): ApiPath<i64>,
     ApiJson(body): ApiJson<SeatsPatch>,
 ) -> AppResult<ApiResponse<SeatsUpdated>> {
-    Ok(ApiResponse::ok(seats::update_seats(&state.db, venue_id, body, state.clock.now()).await?))
+    Ok(ApiResponse::ok(seats::update_seats(&state.writer, venue_id, body, state.clock.now()).await?))
 }

@@ -2,13 +2,12 @@
 //! restricted view) and whether it exists any more. Capacity follows in the same transaction.
 //! Performances already published keep their seats: take a seat out of one by blocking it there.
 
+use crate::db::{Reader, Writer};
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use entity::{seats, sections};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,7 +16,6 @@ use super::{
     service::{find_active, refresh_capacity},
 };
 use crate::{
-    db,
     error::{AppError, AppResult, ErrorItem},
     validate::Checks,
 };
@@ -76,7 +74,7 @@ pub struct SeatsUpdated {
 }
 
 /// Every seat of a section, inactive ones included, front row first.
-pub async fn seats_of(db: &DatabaseConnection, venue_id: i64, section_id: i64) -> AppResult<Vec<SeatOut>> {
+pub async fn seats_of(db: &Reader, venue_id: i64, section_id: i64) -> AppResult<Vec<SeatOut>> {
     find_section(db, venue_id, section_id).await?;
     Ok(seats::Entity::find()
         .filter(seats::Column::SectionId.eq(section_id))
@@ -103,7 +101,7 @@ pub async fn seats_of(db: &DatabaseConnection, venue_id: i64, section_id: i64) -
 /// Changes the kind or active flag of seats of this venue; ids of other venues' seats (or of no
 /// seat) are refused by name and nothing changes.
 pub async fn update_seats(
-    db: &DatabaseConnection,
+    db: &Writer,
     venue_id: i64,
     patch: SeatsPatch,
     now: DateTime<Utc>,
@@ -121,7 +119,7 @@ pub async fn update_seats(
     c.finish()?;
     find_active(db, venue_id).await?;
 
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let venue_sections = sea_orm::sea_query::Query::select()
         .column(sections::Column::Id)
         .from(sections::Entity)

@@ -6,13 +6,14 @@
 //! A seat's physical facts (kind, position) show on every map; to take a seat out of a
 //! performance already on sale, staff block it for that performance instead.
 
+use crate::db::Writer;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{seats, sections, venues};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,7 +24,6 @@ use super::{
     service::{find_active, insert_seats, refresh_capacity},
 };
 use crate::{
-    db,
     error::{AppError, AppResult, ErrorItem, is_unique_violation},
     validate::Checks,
 };
@@ -181,7 +181,7 @@ pub(super) async fn find_section(
 
 /// A new section with its generated seats, all in one transaction.
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &Writer,
     venue_id: i64,
     body: SectionBody,
     now: DateTime<Utc>,
@@ -196,7 +196,7 @@ pub async fn create(
     c.finish()?;
     find_active(db, venue_id).await?;
 
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let same_name = sections::Entity::find()
         .filter(sections::Column::VenueId.eq(venue_id))
         .filter(sections::Column::Name.eq(&name));
@@ -245,7 +245,7 @@ pub async fn create(
 /// lettering (row `K` of a section whose front row `A` has index 0 gets index 10), so rows
 /// stay ordered from the stage whichever request created them.
 pub async fn add_seats(
-    db: &DatabaseConnection,
+    db: &Writer,
     venue_id: i64,
     section_id: i64,
     body: SeatsBody,
@@ -260,7 +260,7 @@ pub async fn add_seats(
         return Err(AppError::NotFound);
     }
 
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     let existing: Vec<(String, i32, i32, i32)> = seats::Entity::find()
         .select_only()
         .columns([
@@ -323,7 +323,7 @@ fn overlap(clashes: &[String]) -> AppError {
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &Writer,
     venue_id: i64,
     section_id: i64,
     patch: SectionPatch,
@@ -337,7 +337,7 @@ pub async fn update(
     }
     c.finish()?;
     let section = find_section(db, venue_id, section_id).await?;
-    let txn = db::begin_write(db).await?;
+    let txn = db.begin().await?;
     if let Some(name) = &name {
         let clash = sections::Entity::find()
             .filter(sections::Column::VenueId.eq(venue_id))
@@ -375,12 +375,7 @@ pub async fn update(
 }
 
 /// Soft delete: the section leaves the venue's maps and capacity; its seats stay for history.
-pub async fn delete(
-    db: &DatabaseConnection,
-    venue_id: i64,
-    section_id: i64,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
+pub async fn delete(db: &Writer, venue_id: i64, section_id: i64, now: DateTime<Utc>) -> AppResult<()> {
     let patch = SectionPatch { is_active: Some(false), ..Default::default() };
     update(db, venue_id, section_id, patch, now).await.map(|_| ())
 }

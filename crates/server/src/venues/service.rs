@@ -1,11 +1,12 @@
 //! Reading venues and their sections.
 
+use crate::db::Reader;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{seats, sections, venues};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -68,11 +69,7 @@ impl From<venues::Model> for VenueOut {
     }
 }
 
-pub async fn list(
-    db: &DatabaseConnection,
-    page: PageRequest,
-    city: Option<String>,
-) -> AppResult<Page<VenueOut>> {
+pub async fn list(db: &Reader, page: PageRequest, city: Option<String>) -> AppResult<Page<VenueOut>> {
     let mut query = venues::Entity::find().filter(venues::Column::IsActive.eq(true));
     if let Some(city) = city {
         query = query.filter(venues::Column::City.eq(city));
@@ -87,7 +84,7 @@ pub async fn list(
 }
 
 /// An active venue, or 404.
-pub async fn find_active(db: &DatabaseConnection, id: i64) -> AppResult<venues::Model> {
+pub async fn find_active(db: &impl ConnectionTrait, id: i64) -> AppResult<venues::Model> {
     venues::Entity::find_by_id(id)
         .filter(venues::Column::IsActive.eq(true))
         .one(db)
@@ -95,7 +92,7 @@ pub async fn find_active(db: &DatabaseConnection, id: i64) -> AppResult<venues::
         .ok_or(AppError::NotFound)
 }
 
-pub async fn detail(db: &DatabaseConnection, id: i64) -> AppResult<VenueDetail> {
+pub async fn detail(db: &Reader, id: i64) -> AppResult<VenueDetail> {
     let venue = find_active(db, id).await?;
     let sections = sections::Entity::find()
         .filter(sections::Column::VenueId.eq(id))
@@ -130,7 +127,7 @@ pub async fn detail(db: &DatabaseConnection, id: i64) -> AppResult<VenueDetail> 
 }
 
 /// Recomputes a venue's capacity from its active seats in active sections.
-pub async fn refresh_capacity<C: sea_orm::ConnectionTrait>(
+pub async fn refresh_capacity<C: crate::db::Writes>(
     db: &C,
     venue_id: i64,
     now: DateTime<Utc>,
@@ -159,7 +156,7 @@ pub async fn refresh_capacity<C: sea_orm::ConnectionTrait>(
 }
 
 /// Inserts generated seats for a section in chunks that stay under both databases' bind limits.
-pub async fn insert_seats<C: sea_orm::ConnectionTrait>(
+pub async fn insert_seats<C: crate::db::Writes>(
     db: &C,
     section_id: i64,
     seats_in: &[super::layout::GeneratedSeat],

@@ -548,20 +548,20 @@ async fn sales_rules_are_enforced_on_the_server() {
     let row2 = events::Entity::find_by_id(event2).one(app.db()).await.unwrap().unwrap();
     let mut later = row2.clone().into_active_model();
     later.sales_start = Set(Some(app.clock_now() + Duration::days(1)));
-    later.update(app.db()).await.unwrap();
+    later.update(app.writer()).await.unwrap();
     assert_eq!(book(&app, &token, event2, &seats2[..1]).await.error_code(), "sales_closed");
 
     let mut cancelled = row2.into_active_model();
     cancelled.sales_start = Set(None);
     cancelled.status = Set("cancelled".into());
-    cancelled.update(app.db()).await.unwrap();
+    cancelled.update(app.writer()).await.unwrap();
     assert_eq!(book(&app, &token, event2, &seats2[..1]).await.error_code(), "sales_closed");
 
     let (event3, seats3) = app.demo_event(2).await;
     let row3 = events::Entity::find_by_id(event3).one(app.db()).await.unwrap().unwrap();
     let mut draft = row3.into_active_model();
     draft.status = Set("draft".into());
-    draft.update(app.db()).await.unwrap();
+    draft.update(app.writer()).await.unwrap();
     assert_eq!(book(&app, &token, event3, &seats3[..1]).await.status, 404);
 
     // Once the curtain is up, sales stop.

@@ -46,7 +46,7 @@ async fn lists_and_details_come_from_the_cache_until_a_change_invalidates_them()
         let row = events::Entity::find_by_id(event).one(app.db()).await.unwrap().unwrap();
         let mut sneaky = row.into_active_model();
         sneaky.title = Set("Changed directly".into());
-        sneaky.update(app.db()).await.unwrap();
+        sneaky.update(app.writer()).await.unwrap();
         assert_eq!(app.get(&detail).await.data()["title"], first, "{backend:?}");
         assert_eq!(app.get("/api/events/").await.data()[0]["title"], first);
 

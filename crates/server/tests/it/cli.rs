@@ -76,7 +76,7 @@ fn the_binary_migrates_and_seeds_an_empty_postgres_database() {
     let out = curtain(&["seed-demo"], &[("DATABASE_URL", &url)]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("staff@curtain.test"));
     let count: i64 = rt.block_on(async {
-        let db = curtain::db::connect(&url).await.unwrap();
+        let db = curtain::db::connect_reader(&url).await.unwrap();
         use sea_orm::{EntityTrait, PaginatorTrait};
         let n = entity::events::Entity::find().count(&db).await.unwrap() as i64;
         db.close().await.unwrap();

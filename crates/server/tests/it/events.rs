@@ -118,10 +118,10 @@ async fn past_draft_and_inactive_performances_are_not_listed() {
     let rows = events::Entity::find().order_by_asc(events::Column::StartTime).all(app.db()).await.unwrap();
     let mut draft = rows[0].clone().into_active_model();
     draft.status = Set("draft".into());
-    draft.update(app.db()).await.unwrap();
+    draft.update(app.writer()).await.unwrap();
     let mut hidden = rows[1].clone().into_active_model();
     hidden.is_active = Set(false);
-    hidden.update(app.db()).await.unwrap();
+    hidden.update(app.writer()).await.unwrap();
     assert_eq!(app.get("/api/events/").await.total(), 5);
     assert_eq!(app.get(&format!("/api/events/{}", rows[0].id)).await.status, 404);
     assert_eq!(app.get(&format!("/api/events/{}/seats", rows[1].id)).await.status, 404);
@@ -210,7 +210,7 @@ async fn an_expired_hold_shows_as_available_and_a_live_one_as_held() {
         let mut held = seat.clone().into_active_model();
         held.status = Set("held".into());
         held.held_until = Set(Some(until));
-        held.update(app.db()).await.unwrap();
+        held.update(app.writer()).await.unwrap();
     }
     let map = app.get(&format!("/api/events/{id}/seats")).await;
     let status_of = |seat_id: i64| {

@@ -299,7 +299,7 @@ async fn a_price_change_on_sale_reprices_only_seats_nobody_holds_or_bought() {
         let mut active = seat.clone().into_active_model();
         active.status = Set(status.into());
         active.held_until = Set(until);
-        active.update(app.db()).await.unwrap();
+        active.update(app.writer()).await.unwrap();
     }
     let (version, _) = seat_map(&app, event).await;
 

@@ -104,7 +104,7 @@ impl TestApp {
     /// Creates (or promotes) a user with `role` and signs in.
     pub async fn user_with_role(&self, email: &str, role: curtain::accounts::roles::Role) -> Value {
         curtain::accounts::service::upsert_with_role(
-            self.db(),
+            self.writer(),
             &self.clock,
             email,
             PASSWORD,
@@ -124,8 +124,14 @@ impl TestApp {
         res.data().clone()
     }
 
-    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+    /// The read handle (refuses writes).
+    pub fn db(&self) -> &curtain::db::Reader {
         &self.state.db
+    }
+
+    /// The write handle, for fixtures that write behind the API's back.
+    pub fn writer(&self) -> &curtain::db::Writer {
+        &self.state.writer
     }
 
     pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -272,7 +278,7 @@ async fn ensure_template(admin: &str) -> String {
         run_sql(&mut conn, format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).await.unwrap();
         run_sql(&mut conn, format!("CREATE DATABASE {building}")).await.unwrap();
         let url = with_database(admin, &building);
-        let db = curtain::db::connect(&url).await.unwrap();
+        let db = curtain::db::connect_writer(&url).await.unwrap();
         curtain::db::migrate(&db, &url).await.unwrap();
         db.close().await.unwrap();
         run_sql(&mut conn, format!("ALTER DATABASE {building} RENAME TO {template}")).await.unwrap();
@@ -421,7 +427,7 @@ impl TestApp {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(self.db())
+        .insert(self.writer())
         .await
         .unwrap();
         let (token, _) = self.state.jwt.issue(&user, role, now).unwrap();

@@ -141,7 +141,7 @@ async fn a_payload_that_no_longer_parses_goes_dead_at_once() {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(app.db())
+        .insert(app.writer())
         .await
         .unwrap();
     }
@@ -160,7 +160,7 @@ async fn a_job_whose_worker_died_is_finished_by_another_after_the_lease() {
     email::enqueue(&txn, &welcome("lease@example.com"), now).await.unwrap();
     txn.commit().await.unwrap();
     // A worker claims it and dies without a word.
-    assert_eq!(queue::claim(app.db(), "ghost", 10, now).await.unwrap().len(), 1);
+    assert_eq!(queue::claim(app.writer(), "ghost", 10, now).await.unwrap().len(), 1);
     assert_eq!(app.drain_jobs().await, 0, "the lease still holds");
     app.clock.advance(queue::LEASE + Duration::seconds(1));
     assert_eq!(app.drain_jobs().await, 1);
@@ -181,7 +181,7 @@ async fn an_email_sent_before_a_crash_is_not_sent_again() {
     let job = job_rows(&app).await.pop().unwrap();
     let mut back: jobs::ActiveModel = job.into();
     back.status = Set("queued".into());
-    back.update(app.db()).await.unwrap();
+    back.update(app.writer()).await.unwrap();
     assert_eq!(app.drain_jobs().await, 1);
     assert_eq!(app.mails().await.len(), 1, "no second mail");
     assert_eq!(job_rows(&app).await.pop().unwrap().status, "done");
@@ -192,15 +192,15 @@ async fn a_periodic_duty_gets_one_job_per_slot_whatever_the_workers() {
     let app = TestApp::spawn().await;
     let other = app.second_instance().await;
     let now = app.clock_now();
-    let (a, b) = tokio::join!(periodic::tick(app.db(), now), periodic::tick(other.db(), now));
+    let (a, b) = tokio::join!(periodic::tick(app.writer(), now), periodic::tick(other.writer(), now));
     assert_eq!(a.unwrap() + b.unwrap(), periodic::SCHEDULE.len());
-    assert_eq!(periodic::tick(app.db(), now).await.unwrap(), 0);
+    assert_eq!(periodic::tick(app.writer(), now).await.unwrap(), 0);
     let expiries = || async {
         jobs::Entity::find().filter(jobs::Column::Kind.eq(kind::EXPIRE_HOLDS)).count(app.db()).await.unwrap()
     };
     assert_eq!(expiries().await, 1);
     app.clock.advance(Duration::seconds(15));
-    periodic::tick(app.db(), app.clock_now()).await.unwrap();
+    periodic::tick(app.writer(), app.clock_now()).await.unwrap();
     assert_eq!(expiries().await, 2, "the next slot");
     // (The 15 s step may also start a new slot of a slower duty.)
     let queued = jobs::Entity::find().count(app.db()).await.unwrap() as usize;

@@ -24,6 +24,7 @@ mod payments;
 mod realtime;
 mod reviews;
 mod smtp_sink;
+mod storage;
 mod tickets;
 mod venues;
 mod venues_admin;

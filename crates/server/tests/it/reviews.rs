@@ -29,7 +29,7 @@ async fn booking(app: &TestApp, email: &str, event: i64, status: &str) {
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(app.db())
+    .insert(app.writer())
     .await
     .unwrap();
 }

@@ -39,7 +39,7 @@ async fn a_soft_deleted_venue_and_its_events_vanish_from_public_lists() {
     let id = venue.id;
     let mut active = venue.into_active_model();
     active.is_active = Set(false);
-    active.update(app.db()).await.unwrap();
+    active.update(app.writer()).await.unwrap();
 
     assert_eq!(app.get("/api/venues/").await.total(), 0);
     assert_eq!(app.get(&format!("/api/venues/{id}")).await.status, 404);
