@@ -21,14 +21,18 @@ impl MigrationTrait for Migration {
             .alter_table(Table::alter().table("bookings").add_column(string_null("client_ip")).to_owned())
             .await?;
         manager
-            .create_index(Index::create().name(INDEX).table("bookings").col("event_id").col("client_ip").to_owned())
+            .create_index(
+                Index::create().name(INDEX).table("bookings").col("event_id").col("client_ip").to_owned(),
+            )
             .await?;
         manager.alter_table(Table::alter().table("event_seats").drop_column("hold_id").to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(Table::alter().table("event_seats").add_column(big_integer_null("hold_id")).to_owned())
+            .alter_table(
+                Table::alter().table("event_seats").add_column(big_integer_null("hold_id")).to_owned(),
+            )
             .await?;
         manager
             .get_connection()

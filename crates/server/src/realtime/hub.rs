@@ -43,12 +43,27 @@ pub enum Topic {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
-    Seats { event_id: i64, version: i64, changes: Vec<SeatChange> },
-    Booking { id: i64, status: String },
-    Event { event_id: i64, change: String, message: String },
-    Notice { message: String },
+    Seats {
+        event_id: i64,
+        version: i64,
+        changes: Vec<SeatChange>,
+    },
+    Booking {
+        id: i64,
+        status: String,
+    },
+    Event {
+        event_id: i64,
+        change: String,
+        message: String,
+    },
+    Notice {
+        message: String,
+    },
     /// The access token `jti` was revoked (logout).
-    SignedOut { jti: String },
+    SignedOut {
+        jti: String,
+    },
     /// Messages may have been lost (the hub fell behind Redis, or reconnected to it): refetch.
     /// Raised by the hub itself, on every topic.
     Resync,

@@ -397,7 +397,11 @@ impl TokenGuard {
     }
 
     /// The reason to close, if a message on the user's session topic ends this session.
-    async fn ended_by(&self, state: &AppState, received: Result<Arc<Message>, RecvError>) -> Option<&'static str> {
+    async fn ended_by(
+        &self,
+        state: &AppState,
+        received: Result<Arc<Message>, RecvError>,
+    ) -> Option<&'static str> {
         match received {
             Ok(message) => match message.as_ref() {
                 Message::SignedOut { jti } if *jti == self.user.claims.jti => Some("signed out"),
@@ -452,7 +456,7 @@ async fn forward(
                     return session.close(4401, reason).await;
                 }
             }
-            () = &mut expiry => {
+            () = &mut expiry, if guard.is_some() => {
                 let Some(guard) = &guard else { continue };
                 if guard.expired(&session.state) {
                     return session.close(4401, "token expired").await;

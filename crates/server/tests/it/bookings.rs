@@ -669,7 +669,10 @@ async fn one_client_address_may_hold_only_so_many_seats_of_a_performance() {
     let refused = book_from(&app, &buyers[2], hoarder, event, &seats[5..6]).await;
     assert_eq!(refused.status, 429, "{}", refused.text);
     assert_eq!(refused.error_code(), "held_seats_limit");
-    assert_eq!((refused.body["errors"][0]["held"].as_u64(), refused.body["errors"][0]["limit"].as_u64()), (Some(5), Some(5)));
+    assert_eq!(
+        (refused.body["errors"][0]["held"].as_u64(), refused.body["errors"][0]["limit"].as_u64()),
+        (Some(5), Some(5))
+    );
     assert_eq!(app.seat_statuses(event).await[&seats[5]], "available", "a refused hold holds nothing");
     // Adding seats to a booking counts against the address it was made from.
     let first_id = first.data()["id"].as_i64().unwrap();
@@ -690,13 +693,9 @@ async fn one_client_address_may_hold_only_so_many_seats_of_a_performance() {
     assert_eq!(book_from(&app, &buyers[3], hoarder, other_event, &other_seats[..2]).await.status, 201);
 
     // Releasing seats makes room again.
-    let second_id = app
-        .get_as("/api/bookings", &buyers[1])
-        .await
-        .data()[0]["id"]
-        .as_i64()
-        .unwrap();
-    let cancelled = app.post(&format!("/api/bookings/{second_id}/cancel"), &json!({}), Some(&buyers[1])).await;
+    let second_id = app.get_as("/api/bookings", &buyers[1]).await.data()[0]["id"].as_i64().unwrap();
+    let cancelled =
+        app.post(&format!("/api/bookings/{second_id}/cancel"), &json!({}), Some(&buyers[1])).await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.text);
     assert_eq!(book_from(&app, &buyers[3], hoarder, event, &seats[7..9]).await.status, 201);
     assert_eq!(book_from(&app, &buyers[4], hoarder, event, &seats[9..10]).await.status, 429);

@@ -506,7 +506,8 @@ async fn a_burst_of_ten_thousand_changes_through_redis_does_not_silence_the_othe
     // And a real hold on one instance reaches a seat map open on the other.
     let mut ws = connect(&b, &format!("/ws/events/{event}/seats")).await;
     assert_eq!(next_json(&mut ws).await["type"], "hello");
-    let res = a.post("/api/bookings", &json!({"event_id": event, "seat_ids": [seats[5]]}), Some(&buyer)).await;
+    let res =
+        a.post("/api/bookings", &json!({"event_id": event, "seat_ids": [seats[5]]}), Some(&buyer)).await;
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(changes(&mut ws, 1).await, [(seats[5], "held".to_owned())]);
 }
@@ -537,7 +538,16 @@ impl PrivateRedis {
 
     fn spawn(&mut self) -> std::io::Result<()> {
         let child = std::process::Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(std::process::Stdio::null())
@@ -586,7 +596,10 @@ async fn live_updates_resume_after_redis_restarts() {
     let mut heard = b.state.hub.subscribe(&Topic::Seats(event));
     a.state.hub.seats(event, 1, &seats[..1], "held").await;
     let mut resynced = false;
-    assert!(wait_for_version(&mut heard, 1, Duration::from_secs(10), &mut resynced).await, "before the restart");
+    assert!(
+        wait_for_version(&mut heard, 1, Duration::from_secs(10), &mut resynced).await,
+        "before the restart"
+    );
     assert!(!resynced, "no resync while nothing was lost");
 
     // Redis restarts on the same port; the instances reconnect by themselves.
@@ -611,7 +624,8 @@ async fn live_updates_resume_after_redis_restarts() {
     // Real holds reach a seat map on the other instance again.
     let mut ws = connect(&b, &format!("/ws/events/{event}/seats")).await;
     assert_eq!(next_json(&mut ws).await["type"], "hello");
-    let res = a.post("/api/bookings", &json!({"event_id": event, "seat_ids": [seats[4]]}), Some(&buyer)).await;
+    let res =
+        a.post("/api/bookings", &json!({"event_id": event, "seat_ids": [seats[4]]}), Some(&buyer)).await;
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(changes(&mut ws, 1).await, [(seats[4], "held".to_owned())]);
 }
