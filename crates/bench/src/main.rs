@@ -91,6 +91,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         ("CURTAIN_DATA_DIR", &*dir.path().display().to_string()),
         ("CURTAIN_DEMO", "on"),
         ("CURTAIN_RATE_LIMITS", "off"),
+        // Every simulated buyer comes from 127.0.0.1: lift the per-address cap on held seats.
+        ("CURTAIN_MAX_HELD_SEATS_PER_IP", "1000000"),
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()));
     let config = Config::from_lookup(|k| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))?;
@@ -308,7 +310,7 @@ async fn check_invariants(state: &AppState) -> anyhow::Result<()> {
         .query_one_raw(one(
             "SELECT COUNT(*) AS n FROM event_seats es WHERE es.status IN ('held', 'sold') AND NOT EXISTS \
              (SELECT 1 FROM booking_seats bs JOIN bookings b ON b.id = bs.booking_id \
-              WHERE bs.event_seat_id = es.id AND b.id = es.hold_id AND b.status IN ('pending', 'confirmed'))",
+              WHERE bs.event_seat_id = es.id AND b.id = es.booking_id AND b.status IN ('pending', 'confirmed'))",
         ))
         .await?
         .and_then(|r| r.try_get::<i64>("", "n").ok())

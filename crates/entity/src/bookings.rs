@@ -17,6 +17,9 @@ pub struct Model {
     pub expires_at: Option<DateTimeUtc>,
     pub reference: String,
     pub cancel_reason: Option<String>,
+    /// The client address the booking was made from (behind trusted proxies): seats held at once
+    /// are capped per address and performance.
+    pub client_ip: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

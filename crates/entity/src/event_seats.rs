@@ -15,9 +15,8 @@ pub struct Model {
     /// One of `available`, `held`, `sold`, `blocked`.
     pub status: String,
     pub price: i64,
-    /// The id of the booking holding the seat.
-    pub hold_id: Option<i64>,
     pub held_until: Option<DateTimeUtc>,
+    /// The booking holding (`held`) or owning (`sold`) the seat.
     pub booking_id: Option<i64>,
     pub block_reason: Option<String>,
     /// Seat-map version of the seat's last change.

@@ -169,6 +169,13 @@ async fn exercise(db: &DatabaseConnection) -> R<()> {
     ctx(Migrator::up(db, None).await, "second up")?;
     let pending = ctx(Migrator::get_pending_migrations(db).await, "pending")?;
     ensure!(pending.is_empty(), "migrations pending after up");
+    // Release and extend find a booking's seats by the indexed `booking_id`; the unindexed
+    // duplicate `hold_id` is gone, and bookings record their client address.
+    ensure!(
+        db.execute_unprepared("SELECT hold_id FROM event_seats").await.is_err(),
+        "event_seats.hold_id still exists"
+    );
+    ctx(db.execute_unprepared("SELECT client_ip FROM bookings").await, "bookings.client_ip")?;
 
     constraints_and_round_trip(db).await?;
 
@@ -511,6 +518,7 @@ async fn constraints_and_round_trip(db: &DatabaseConnection) -> R<()> {
         total: Set(500_000),
         expires_at: Set(Some(ts(T0 + 600))),
         reference: Set(reference.into()),
+        client_ip: Set(Some("2001:db8::7".into())),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -521,6 +529,7 @@ async fn constraints_and_round_trip(db: &DatabaseConnection) -> R<()> {
     must_fail(negative.insert(db).await, "negative booking total")?;
     let booking = ctx(booking("pending", "BK-1").insert(db).await, "insert booking")?;
     ensure!(booking.currency == "VND", "currency default");
+    ensure!(booking.client_ip.as_deref() == Some("2001:db8::7"), "client address round-trips");
     let user_bookings = ctx(user.find_related(bookings::Entity).all(db).await, "users -> bookings")?;
     ensure!(user_bookings.len() == 1, "users -> bookings");
 
@@ -541,7 +550,6 @@ async fn constraints_and_round_trip(db: &DatabaseConnection) -> R<()> {
     ensure!(event_seat.status == "available" && event_seat.version == 0, "event seat defaults");
     let mut held: event_seats::ActiveModel = event_seat.into();
     held.status = Set("held".into());
-    held.hold_id = Set(Some(booking.id));
     held.booking_id = Set(Some(booking.id));
     held.held_until = Set(Some(ts(T0 + 600)));
     held.version = Set(1);

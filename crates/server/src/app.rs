@@ -118,7 +118,7 @@ impl AppState {
             Some(client) => Cache::redis(client.clone(), &config.redis_prefix),
             None => Cache::memory(),
         };
-        let ws = WsLimits::new(config.ws_max_per_ip);
+        let ws = WsLimits::new(config.ws_max_per_ip, config.ws_max);
         let gateway = Gateway::from_config(&config, &writer, clock.as_ref()).await?;
         let tickets = TicketSigner::new(
             secrets::get_or_create(&writer, clock.as_ref(), "ticket_signing_key", 64).await?.as_bytes(),

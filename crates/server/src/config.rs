@@ -68,6 +68,10 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// WebSocket connections one client address may hold.
     pub ws_max_per_ip: usize,
+    /// WebSocket connections this instance holds, all clients together.
+    pub ws_max: usize,
+    /// Seats one client address may hold at once in one performance.
+    pub max_held_seats_per_ip: u64,
     pub demo: DemoMode,
     pub log_format: LogFormat,
 }
@@ -121,7 +125,8 @@ impl Config {
             public_base_url,
             jwt_secret: get("JWT_SECRET").map(Secret::new),
             hold_minutes: positive(&get, "CURTAIN_HOLD_MINUTES", 10)?,
-            refund_cutoff_hours: positive(&get, "CURTAIN_REFUND_CUTOFF_HOURS", 24)?,
+            // Zero is meaningful here: buyers may cancel with a refund until the curtain rises.
+            refund_cutoff_hours: non_negative(&get, "CURTAIN_REFUND_CUTOFF_HOURS", 24)?,
             mail_from: get("MAIL_FROM").unwrap_or_else(|| "Curtain <no-reply@localhost>".into()),
             smtp_url: get("SMTP_URL").map(Secret::new),
             vnpay: VnpayConfig {
@@ -148,6 +153,8 @@ impl Config {
             trusted_proxies,
             cors_origins: list(get("CURTAIN_CORS_ORIGINS")),
             ws_max_per_ip: positive(&get, "CURTAIN_WS_MAX_PER_IP", 50)? as usize,
+            ws_max: positive(&get, "CURTAIN_WS_MAX", 20_000)? as usize,
+            max_held_seats_per_ip: positive(&get, "CURTAIN_MAX_HELD_SEATS_PER_IP", 40)? as u64,
             demo,
             log_format,
             data_dir,
@@ -163,12 +170,24 @@ fn list(value: Option<String>) -> Vec<String> {
     value.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
+/// A setting that must be at least 1: zero would silently switch its feature off (a hold that
+/// ends at once, a limit nobody can pass, a WebSocket cap that refuses everyone).
 fn positive(get: &impl Fn(&str) -> Option<String>, key: &str, default: i64) -> anyhow::Result<i64> {
     match get(key) {
         None => Ok(default),
-        Some(raw) => match raw.parse::<i64>() {
+        Some(raw) => match raw.trim().parse::<i64>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => bail!("{key} must be a whole number of at least 1, not {raw:?}"),
+        },
+    }
+}
+
+fn non_negative(get: &impl Fn(&str) -> Option<String>, key: &str, default: i64) -> anyhow::Result<i64> {
+    match get(key) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<i64>() {
             Ok(n) if n >= 0 => Ok(n),
-            _ => bail!("{key} must be a non-negative whole number, not {raw:?}"),
+            _ => bail!("{key} must be a whole number of at least 0, not {raw:?}"),
         },
     }
 }
@@ -216,6 +235,40 @@ mod tests {
         assert!(err.to_string().contains("CURTAIN_DEMO"));
         let err = config(&[("CURTAIN_TRUSTED_PROXIES", "10.0.0.1,nope")]).unwrap_err();
         assert!(err.to_string().contains("nope"));
+    }
+
+    #[test]
+    fn settings_that_must_be_positive_refuse_zero_in_one_line() {
+        for key in [
+            "CURTAIN_HOLD_MINUTES",
+            "CURTAIN_LIMIT_ANONYMOUS_PER_HOUR",
+            "CURTAIN_LIMIT_USER_PER_HOUR",
+            "CURTAIN_LIMIT_BOOKINGS_PER_MINUTE",
+            "CURTAIN_LIMIT_LOGIN_FAILURES_PER_ACCOUNT",
+            "CURTAIN_LIMIT_LOGIN_FAILURES_PER_IP",
+            "CURTAIN_WS_MAX_PER_IP",
+            "CURTAIN_WS_MAX",
+            "CURTAIN_MAX_HELD_SEATS_PER_IP",
+        ] {
+            for bad in ["0", "-3"] {
+                let err = config(&[(key, bad)]).unwrap_err();
+                let message = format!("{err:#}");
+                assert!(message.contains(key) && message.contains("at least 1"), "{key}={bad}: {message}");
+                assert!(!message.contains('\n'), "one line: {message}");
+            }
+            assert!(config(&[(key, "1")]).is_ok(), "{key}=1 is accepted");
+        }
+        // Zero is a real choice for the refund cut-off: refunds until the start.
+        assert_eq!(config(&[("CURTAIN_REFUND_CUTOFF_HOURS", "0")]).unwrap().refund_cutoff_hours, 0);
+        assert!(config(&[("CURTAIN_REFUND_CUTOFF_HOURS", "-1")]).is_err());
+    }
+
+    #[test]
+    fn connection_and_hold_caps_default_to_the_spec() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.ws_max_per_ip, c.ws_max, c.max_held_seats_per_ip), (50, 20_000, 40));
+        let c = config(&[("CURTAIN_WS_MAX", "7"), ("CURTAIN_MAX_HELD_SEATS_PER_IP", "12")]).unwrap();
+        assert_eq!((c.ws_max, c.max_held_seats_per_ip), (7, 12));
     }
 
     #[test]

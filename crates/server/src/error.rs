@@ -76,6 +76,10 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    /// 429 with a specific code (`held_seats_limit`, …): a cap on what one client may have at
+    /// once, lifted by releasing something rather than by waiting out a window.
+    #[error("over a cap: {0:?}")]
+    TooMany(ErrorItem),
     /// 503: a dependency is down or a race could not be resolved by retrying.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -114,7 +118,7 @@ impl AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -123,7 +127,7 @@ impl AppError {
     fn items(self) -> Vec<ErrorItem> {
         match self {
             Self::Validation(items) => items,
-            Self::Conflict(item) | Self::Denied(item) => vec![item],
+            Self::Conflict(item) | Self::Denied(item) | Self::TooMany(item) => vec![item],
             Self::Unauthorized => vec![ErrorItem::new("unauthorized", "Authentication required.")],
             Self::InvalidToken => {
                 vec![ErrorItem::new("invalid_token", "The token is invalid, revoked or expired.")]

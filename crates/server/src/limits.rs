@@ -2,10 +2,11 @@
 //! every instance shares them. Windows are numbered from the injectable clock, so tests cross a
 //! boundary by moving time, not by sleeping.
 
+mod memory;
+
 use std::{
-    collections::HashMap,
     net::{IpAddr, SocketAddr},
-    sync::{Arc, Mutex},
+    sync::Arc,
 };
 
 use axum::{
@@ -16,6 +17,7 @@ use axum::{
 };
 use fred::prelude::KeysInterface;
 
+use self::memory::MemoryStore;
 use crate::{app::AppState, clock::Clock, error::AppError, redis::Redis};
 
 /// At most `max` events per `window_secs`.
@@ -48,7 +50,7 @@ impl Default for LimitSettings {
 }
 
 enum Store {
-    Memory(Mutex<HashMap<String, (i64, u64)>>),
+    Memory(MemoryStore),
     Redis { client: Redis, prefix: String },
 }
 
@@ -59,9 +61,6 @@ pub struct Limiter {
     pub settings: LimitSettings,
 }
 
-/// Entries kept in memory before stale windows are swept.
-const MEMORY_SWEEP_AT: usize = 50_000;
-
 impl Limiter {
     pub fn new(
         redis: Option<(Redis, String)>,
@@ -71,7 +70,7 @@ impl Limiter {
     ) -> Self {
         let store = match redis {
             Some((client, prefix)) => Store::Redis { client, prefix: format!("{prefix}rl:") },
-            None => Store::Memory(Mutex::new(HashMap::new())),
+            None => Store::Memory(MemoryStore::new()),
         };
         Self { store, clock, enabled, settings }
     }
@@ -99,7 +98,7 @@ impl Limiter {
             return Ok(());
         }
         let (index, retry_after) = self.window(limit);
-        let count = self.current(bucket, subject, index).await?;
+        let count = self.current(bucket, subject, index, limit).await?;
         if count >= limit.max { Err(AppError::RateLimited { retry_after_secs: retry_after }) } else { Ok(()) }
     }
 
@@ -107,9 +106,7 @@ impl Limiter {
     pub async fn reset(&self, bucket: &str, subject: &str, limit: Limit) -> Result<(), AppError> {
         let (index, _) = self.window(limit);
         match &self.store {
-            Store::Memory(map) => {
-                map.lock().unwrap_or_else(|e| e.into_inner()).remove(&format!("{bucket}:{subject}"));
-            }
+            Store::Memory(store) => store.remove(&format!("{bucket}:{subject}")),
             Store::Redis { client, prefix } => {
                 client
                     .del::<(), _>(format!("{prefix}{bucket}:{subject}:{index}"))
@@ -120,6 +117,15 @@ impl Limiter {
         Ok(())
     }
 
+    /// Counters held in memory (0 with Redis, where keys expire on their own).
+    #[cfg(test)]
+    fn memory_entries(&self) -> usize {
+        match &self.store {
+            Store::Memory(store) => store.len(),
+            Store::Redis { .. } => 0,
+        }
+    }
+
     async fn increment(
         &self,
         bucket: &str,
@@ -128,20 +134,9 @@ impl Limiter {
         limit: Limit,
     ) -> Result<u64, AppError> {
         match &self.store {
-            Store::Memory(map) => {
-                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-                if map.len() >= MEMORY_SWEEP_AT {
-                    let now = self.clock.now().timestamp();
-                    // Anything from a window older than the longest configured one is stale.
-                    let oldest = now.div_euclid(3600) - 1;
-                    map.retain(|_, (i, _)| *i >= oldest);
-                }
-                let entry = map.entry(format!("{bucket}:{subject}")).or_insert((index, 0));
-                if entry.0 != index {
-                    *entry = (index, 0);
-                }
-                entry.1 += 1;
-                Ok(entry.1)
+            Store::Memory(store) => {
+                let window_end = (index + 1) * limit.window_secs;
+                Ok(store.increment(&format!("{bucket}:{subject}"), window_end, self.clock.now().timestamp()))
             }
             Store::Redis { client, prefix } => {
                 let key = format!("{prefix}{bucket}:{subject}:{index}");
@@ -154,14 +149,10 @@ impl Limiter {
         }
     }
 
-    async fn current(&self, bucket: &str, subject: &str, index: i64) -> Result<u64, AppError> {
+    async fn current(&self, bucket: &str, subject: &str, index: i64, limit: Limit) -> Result<u64, AppError> {
         match &self.store {
-            Store::Memory(map) => {
-                let map = map.lock().unwrap_or_else(|e| e.into_inner());
-                Ok(map
-                    .get(&format!("{bucket}:{subject}"))
-                    .filter(|(i, _)| *i == index)
-                    .map_or(0, |(_, n)| *n))
+            Store::Memory(store) => {
+                Ok(store.current(&format!("{bucket}:{subject}"), (index + 1) * limit.window_secs))
             }
             Store::Redis { client, prefix } => {
                 let count: Option<i64> =
@@ -227,6 +218,28 @@ pub async fn limit_requests(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+
+    #[tokio::test]
+    async fn counters_of_short_windows_do_not_pile_up_while_time_moves_on() {
+        let clock = ManualClock::new(chrono::Utc::now());
+        let settings = LimitSettings::default();
+        let limiter = Limiter::new(None, Arc::new(clock.clone()), true, settings);
+        for round in 0..4 {
+            for i in 0..5_000 {
+                let subject = format!("{round}-{i}");
+                limiter.hit("booking", &subject, settings.booking).await.unwrap();
+                limiter.hit("login_ip", &subject, settings.login_ip).await.unwrap();
+            }
+            assert!(
+                limiter.memory_entries() <= 10_000,
+                "round {round}: {} counters for 10,000 live ones",
+                limiter.memory_entries()
+            );
+            // Past both the 60 s and the 900 s windows.
+            clock.advance(chrono::Duration::minutes(16));
+        }
+    }
 
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {

@@ -314,6 +314,8 @@ async fn logout(
     }
     tokens::revoke_access_token(&txn, &user.claims, now).await?;
     txn.commit().await?;
+    // Live sessions using this token (booking WebSockets) close now, on every instance.
+    state.hub.signed_out(user.id(), &user.claims.jti).await;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Some(value) = refresh_cookie(&state, String::new(), 0) {
         response.headers_mut().append(header::SET_COOKIE, value);

@@ -17,7 +17,7 @@ use crate::{
     app::AppState,
     error::{AppError, AppResult},
     http::{
-        ApiJson, ApiPath, ApiResponse, PageRequest, Params,
+        ApiJson, ApiPath, ApiResponse, ClientIp, PageRequest, Params,
         envelope::{Envelope, ErrorEnvelope},
         extract::ApiQuery,
     },
@@ -68,10 +68,11 @@ pub struct CancelBooking {
         (status = 401, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),
         (status = 409, description = "`seat_unavailable` (with `seat_ids`), `no_adjacent_seats`, `not_enough_seats`, `sales_closed`, `booking_limit`", body = ErrorEnvelope),
-        (status = 429, body = ErrorEnvelope)))]
+        (status = 429, description = "`rate_limited`, or `held_seats_limit` (this client address holds as many seats of the performance as it may)", body = ErrorEnvelope)))]
 async fn create_booking(
     State(state): State<AppState>,
     user: CurrentUser,
+    ClientIp(client): ClientIp,
     ApiJson(body): ApiJson<CreateBooking>,
 ) -> AppResult<ApiResponse<BookingOut>> {
     let request = match (body.seat_ids, body.section_id, body.quantity) {
@@ -89,7 +90,7 @@ async fn create_booking(
             return Err(AppError::invalid("seat_ids", "give seat_ids or section_id with quantity, not both"));
         }
     };
-    Ok(ApiResponse::created(service::create(&state, &user, body.event_id, request).await?))
+    Ok(ApiResponse::created(service::create(&state, &user, client, body.event_id, request).await?))
 }
 
 #[derive(IntoParams)]
@@ -143,7 +144,8 @@ async fn get_booking(
 #[utoipa::path(patch, path = "/api/bookings/{id}", tag = "bookings", params(("id" = i64, Path)), request_body = ModifyBooking,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<BookingOut>), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-        (status = 409, description = "`seat_unavailable`, `hold_expired`, `invalid_transition`", body = ErrorEnvelope)))]
+        (status = 409, description = "`seat_unavailable`, `hold_expired`, `invalid_transition`", body = ErrorEnvelope),
+        (status = 429, description = "`held_seats_limit`: the address the booking was made from holds as many seats as it may", body = ErrorEnvelope)))]
 async fn modify_booking(
     State(state): State<AppState>,
     user: CurrentUser,

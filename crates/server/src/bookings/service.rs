@@ -5,7 +5,7 @@
 //! A race lost to another buyer is a clean 409 with the seats that were taken; a race the
 //! database detects (deadlock, serialization) is retried.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, net::IpAddr};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{booking_seats, bookings, event_seats, events, seats};
@@ -19,7 +19,7 @@ use serde_json::json;
 use super::{
     notify,
     queries::{self, BookingOut},
-    reference::new_reference,
+    reference::{insert_with_fresh_reference, new_reference},
     status::{self, Actor, BookingStatus},
 };
 use crate::{
@@ -106,10 +106,43 @@ fn not_in_event(field: &str, ids: Vec<i64>) -> AppError {
     ])
 }
 
-/// Creates a pending booking holding the seats until now + the hold time.
+/// Refuses to hold `adding` more seats of the performance for the client address `ip` when that
+/// would take its seats held at once past `CURTAIN_MAX_HELD_SEATS_PER_IP` (free accounts cost
+/// nothing, so a per-user cap alone does not stop one client from hoarding a house). Runs in the
+/// hold's transaction, after `next_version` locked the performance, so concurrent holds from one
+/// address are counted one after the other.
+async fn check_address_cap(
+    txn: &sea_orm::DatabaseTransaction,
+    state: &AppState,
+    event_id: i64,
+    ip: &str,
+    adding: usize,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let limit = state.config.max_held_seats_per_ip;
+    let held = hold::held_from_address(txn, event_id, ip, now).await?;
+    if held + adding as u64 > limit {
+        return Err(AppError::TooMany(
+            ErrorItem::new(
+                "held_seats_limit",
+                format!(
+                    "Your network already holds {held} seats for this performance and at most {limit} may be \
+                     held at once; pay for or cancel a booking first."
+                ),
+            )
+            .with_detail("held", held)
+            .with_detail("limit", limit),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a pending booking holding the seats until now + the hold time. `client` is the
+/// buyer's address (behind trusted proxies), recorded for the per-address cap on held seats.
 pub async fn create(
     state: &AppState,
     user: &CurrentUser,
+    client: IpAddr,
     event_id: i64,
     request: SeatRequest,
 ) -> AppResult<BookingOut> {
@@ -130,7 +163,7 @@ pub async fn create(
             if !foreign.is_empty() {
                 return Err(not_in_event("seat_ids", foreign));
             }
-            hold_new(state, user, event_id, &ids).await
+            hold_new(state, user, client, event_id, &ids).await
         }
         SeatRequest::Best { section_id, quantity, accessible } => {
             // The pick reads a snapshot; if another buyer takes a picked seat first, pick again.
@@ -156,7 +189,7 @@ pub async fn create(
                         ));
                     }
                 };
-                match hold_new(state, user, event_id, &seats).await {
+                match hold_new(state, user, client, event_id, &seats).await {
                     Err(AppError::Conflict(item)) if item.code == "seat_unavailable" => last_taken = seats,
                     other => return other,
                 }
@@ -206,10 +239,13 @@ async fn pick_best(
 async fn hold_new(
     state: &AppState,
     user: &CurrentUser,
+    client: IpAddr,
     event_id: i64,
     seat_ids: &[i64],
 ) -> AppResult<BookingOut> {
     let hold_for = Duration::minutes(state.config.hold_minutes);
+    let client = client.to_string();
+    let client = client.as_str();
     let (out, version) = with_retry(|| async move {
         let now = state.clock.now();
         let txn = state.begin_write().await?;
@@ -228,6 +264,7 @@ async fn hold_new(
                 format!("You already have {pending} bookings waiting for payment for this performance."),
             ));
         }
+        check_address_cap(&txn, state, event_id, client, seat_ids.len(), now).await?;
         let expires_at = now + hold_for;
         let booking = bookings::ActiveModel {
             user_id: Set(user.id()),
@@ -236,13 +273,12 @@ async fn hold_new(
             total: Set(0),
             currency: Set("VND".into()),
             expires_at: Set(Some(expires_at)),
-            reference: Set(new_reference()),
+            client_ip: Set(Some(client.to_owned())),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        };
+        let booking = insert_with_fresh_reference(&txn, booking, new_reference).await?;
         let held =
             match hold::hold(&txn, event_id, seat_ids, booking.id, expires_at, event.seats_version, now)
                 .await?
@@ -368,6 +404,12 @@ pub async fn modify(
                     "add_seat_ids",
                     format!("at most {MAX_SEATS} seats per booking"),
                 ));
+            }
+            // Added seats count against the address the booking was made from.
+            if !add.is_empty()
+                && let Some(client) = booking.client_ip.as_deref()
+            {
+                check_address_cap(&txn, state, event_id, client, add.len(), now).await?;
             }
             let until = booking.expires_at.unwrap_or(now);
             let held = if add.is_empty() {

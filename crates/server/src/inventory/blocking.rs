@@ -109,7 +109,6 @@ pub async fn block(
         let blocked = event_seats::Entity::update_many()
             .col_expr(event_seats::Column::Status, Expr::val("blocked"))
             .col_expr(event_seats::Column::BlockReason, Expr::val(reason))
-            .col_expr(event_seats::Column::HoldId, Expr::val(None::<i64>))
             .col_expr(event_seats::Column::BookingId, Expr::val(None::<i64>))
             .col_expr(event_seats::Column::HeldUntil, Expr::val(None::<DateTime<Utc>>))
             .col_expr(event_seats::Column::Version, Expr::val(event.seats_version))

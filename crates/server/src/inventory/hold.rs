@@ -9,9 +9,9 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use entity::{event_seats, events};
+use entity::{bookings, event_seats, events};
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
     sea_query::{Condition, Expr, ExprTrait},
 };
 
@@ -42,6 +42,30 @@ pub fn takeable(now: DateTime<Utc>) -> Condition {
     )
 }
 
+/// Seats of the performance held at `now` by pending bookings made from the client address `ip`
+/// (the per-address cap). Uses the `(event_id, client_ip)` index of bookings.
+pub async fn held_from_address<C: ConnectionTrait>(
+    db: &C,
+    event_id: i64,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    let bookings_from_ip = bookings::Entity::find()
+        .select_only()
+        .column(bookings::Column::Id)
+        .filter(bookings::Column::EventId.eq(event_id))
+        .filter(bookings::Column::ClientIp.eq(ip))
+        .filter(bookings::Column::Status.eq("pending"))
+        .into_query();
+    Ok(event_seats::Entity::find()
+        .filter(event_seats::Column::EventId.eq(event_id))
+        .filter(event_seats::Column::Status.eq("held"))
+        .filter(event_seats::Column::HeldUntil.gt(now))
+        .filter(event_seats::Column::BookingId.in_subquery(bookings_from_ip))
+        .count(db)
+        .await?)
+}
+
 /// Holds `seat_ids` of the performance for `booking_id` until `until`. All or nothing: when some
 /// are not takeable, returns `Err` with exactly those seat ids and the caller rolls back.
 pub async fn hold<C: crate::db::Writes>(
@@ -55,7 +79,6 @@ pub async fn hold<C: crate::db::Writes>(
 ) -> AppResult<Result<Vec<event_seats::Model>, Vec<i64>>> {
     let held = event_seats::Entity::update_many()
         .col_expr(event_seats::Column::Status, Expr::val("held"))
-        .col_expr(event_seats::Column::HoldId, Expr::val(booking_id))
         .col_expr(event_seats::Column::BookingId, Expr::val(booking_id))
         .col_expr(event_seats::Column::HeldUntil, Expr::val(until))
         .col_expr(event_seats::Column::Version, Expr::val(version))
@@ -82,7 +105,7 @@ pub async fn release<C: crate::db::Writes>(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<i64>> {
     let mut which = Condition::all()
-        .add(event_seats::Column::HoldId.eq(booking_id))
+        .add(event_seats::Column::BookingId.eq(booking_id))
         .add(event_seats::Column::Status.eq("held"));
     if let Some(ids) = only {
         which = which.add(event_seats::Column::SeatId.is_in(ids.iter().copied()));
@@ -112,7 +135,6 @@ async fn make_available<C: crate::db::Writes>(
 ) -> AppResult<Vec<i64>> {
     Ok(event_seats::Entity::update_many()
         .col_expr(event_seats::Column::Status, Expr::val("available"))
-        .col_expr(event_seats::Column::HoldId, Expr::val(None::<i64>))
         .col_expr(event_seats::Column::BookingId, Expr::val(None::<i64>))
         .col_expr(event_seats::Column::HeldUntil, Expr::val(None::<DateTime<Utc>>))
         .col_expr(event_seats::Column::Version, Expr::val(version))
@@ -135,7 +157,7 @@ pub async fn extend<C: crate::db::Writes>(
     Ok(event_seats::Entity::update_many()
         .col_expr(event_seats::Column::HeldUntil, Expr::val(until))
         .col_expr(event_seats::Column::UpdatedAt, Expr::val(now))
-        .filter(event_seats::Column::HoldId.eq(booking_id))
+        .filter(event_seats::Column::BookingId.eq(booking_id))
         .filter(event_seats::Column::Status.eq("held"))
         .exec(db)
         .await?
@@ -148,7 +170,7 @@ fn sellable(booking_id: i64, now: DateTime<Utc>) -> Condition {
     Condition::any().add(takeable(now)).add(
         Condition::all()
             .add(event_seats::Column::Status.eq("held"))
-            .add(event_seats::Column::HoldId.eq(booking_id)),
+            .add(event_seats::Column::BookingId.eq(booking_id)),
     )
 }
 
@@ -174,7 +196,6 @@ pub async fn sell<C: crate::db::Writes>(
     }
     let sold = event_seats::Entity::update_many()
         .col_expr(event_seats::Column::Status, Expr::val("sold"))
-        .col_expr(event_seats::Column::HoldId, Expr::val(booking_id))
         .col_expr(event_seats::Column::BookingId, Expr::val(booking_id))
         .col_expr(event_seats::Column::HeldUntil, Expr::val(None::<DateTime<Utc>>))
         .col_expr(event_seats::Column::Version, Expr::val(version))

@@ -3,21 +3,27 @@
 //! Locally each topic is a bounded tokio broadcast channel: a subscriber that falls behind loses
 //! its backlog and is told to resync, so memory never grows without bound. With Redis, publishing
 //! goes to one Redis channel and every instance's subscriber task feeds what it receives into
-//! its local channels (fred resubscribes by itself after a reconnect).
+//! its local channels. That task never ends while the hub lives: when it falls behind Redis, or
+//! its connection drops and comes back (fred reconnects; the task subscribes again itself), some
+//! messages are gone, so every local subscriber is told to resync.
 
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
-use fred::prelude::{ClientLike, EventInterface, PubsubInterface};
+use fred::prelude::{Builder, ClientLike, EventInterface, PubsubInterface};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::redis::Redis;
 
 /// Messages a slow subscriber may have waiting before it is told to resync.
 pub const BACKLOG: usize = 256;
+/// Messages from Redis waiting for the subscriber task (fred's default is 32: one burst of holds
+/// overflowed it). Overflowing still only costs a resync.
+pub const REDIS_BACKLOG: usize = 16_384;
 
 /// Where a message goes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -29,16 +35,38 @@ pub enum Topic {
     Booking(i64),
     /// Event updates and staff notices for everyone.
     System,
+    /// Sign-outs of one user: their live sessions close (booking WebSockets).
+    Session(i64),
 }
 
 /// What subscribers receive.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
-    Seats { event_id: i64, version: i64, changes: Vec<SeatChange> },
-    Booking { id: i64, status: String },
-    Event { event_id: i64, change: String, message: String },
-    Notice { message: String },
+    Seats {
+        event_id: i64,
+        version: i64,
+        changes: Vec<SeatChange>,
+    },
+    Booking {
+        id: i64,
+        status: String,
+    },
+    Event {
+        event_id: i64,
+        change: String,
+        message: String,
+    },
+    Notice {
+        message: String,
+    },
+    /// The access token `jti` was revoked (logout).
+    SignedOut {
+        jti: String,
+    },
+    /// Messages may have been lost (the hub fell behind Redis, or reconnected to it): refetch.
+    /// Raised by the hub itself, on every topic.
+    Resync,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,40 +104,48 @@ impl Local {
             let _ = tx.send(Arc::new(message));
         }
     }
+
+    /// Tells every subscriber of every topic that messages may have been lost.
+    fn resync_all(&self) {
+        let channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        let resync = Arc::new(Message::Resync);
+        for tx in channels.values() {
+            let _ = tx.send(resync.clone());
+        }
+    }
 }
 
 pub struct Hub {
     local: Arc<Local>,
     redis: Option<(Redis, String)>,
+    /// Dropped with the hub: the Redis subscriber task then ends and closes its connection.
+    _stop: Option<tokio::sync::watch::Sender<()>>,
 }
 
 impl Hub {
     /// In-process only.
     pub fn local() -> Self {
-        Self { local: Arc::new(Local::default()), redis: None }
+        Self { local: Arc::new(Local::default()), redis: None, _stop: None }
     }
 
-    /// Through Redis: `client` publishes; a dedicated subscriber connection feeds local channels.
+    /// Through Redis: `client` publishes; a dedicated subscriber connection (with the same
+    /// settings and reconnect policy, and a larger buffer) feeds local channels.
     pub async fn redis(client: Redis, prefix: &str) -> anyhow::Result<Self> {
         let channel = format!("{prefix}hub");
-        let subscriber = client.clone_new();
+        let mut performance = client.perf_config();
+        performance.broadcast_channel_capacity = REDIS_BACKLOG;
+        let subscriber = Builder::from_config(client.client_config())
+            .set_performance_config(performance)
+            .set_connection_config(client.connection_config().clone())
+            .set_policy(client.client_reconnect_policy().unwrap_or_default())
+            .build()
+            .map_err(|e| anyhow::anyhow!("Redis subscriber: {e}"))?;
         subscriber.init().await.map_err(|e| anyhow::anyhow!("Redis subscriber: {e}"))?;
         subscriber.subscribe(channel.clone()).await.map_err(|e| anyhow::anyhow!("Redis SUBSCRIBE: {e}"))?;
         let local = Arc::new(Local::default());
-        let feed = local.clone();
-        let mut messages = subscriber.message_rx();
-        tokio::spawn(async move {
-            // Keep the subscriber alive as long as the task runs.
-            let _subscriber = subscriber;
-            while let Ok(message) = messages.recv().await {
-                let Some(text) = message.value.as_str() else { continue };
-                match serde_json::from_str::<Wire>(&text) {
-                    Ok(wire) => feed.deliver(&wire.topic, wire.message),
-                    Err(err) => tracing::warn!(error = %err, "unreadable hub message from Redis"),
-                }
-            }
-        });
-        Ok(Self { local, redis: Some((client, channel)) })
+        let (stop, stopped) = tokio::sync::watch::channel(());
+        tokio::spawn(feed_from_redis(subscriber, channel.clone(), local.clone(), stopped));
+        Ok(Self { local, redis: Some((client, channel)), _stop: Some(stop) })
     }
 
     pub fn subscribe(&self, topic: &Topic) -> broadcast::Receiver<Arc<Message>> {
@@ -121,6 +157,8 @@ impl Hub {
     pub async fn publish(&self, topic: Topic, message: Message) {
         match &self.redis {
             None => self.local.deliver(&topic, message),
+            // Redis is down (fred is reconnecting): do not wait for it, this instance hears at once.
+            Some((client, _)) if !client.is_connected() => self.local.deliver(&topic, message),
             Some((client, channel)) => {
                 let wire =
                     match serde_json::to_string(&Wire { topic: topic.clone(), message: message.clone() }) {
@@ -148,4 +186,64 @@ impl Hub {
     pub async fn booking(&self, id: i64, status: &str) {
         self.publish(Topic::Booking(id), Message::Booking { id, status: status.to_owned() }).await;
     }
+
+    /// A user's access token was revoked: their sessions using it close.
+    pub async fn signed_out(&self, user_id: i64, jti: &str) {
+        self.publish(Topic::Session(user_id), Message::SignedOut { jti: jti.to_owned() }).await;
+    }
+}
+
+/// Feeds what Redis sends into the local channels until the hub is dropped. Falling behind or
+/// losing the connection is survived, and told to subscribers as a resync.
+async fn feed_from_redis(
+    subscriber: Redis,
+    channel: String,
+    local: Arc<Local>,
+    mut stopped: tokio::sync::watch::Receiver<()>,
+) {
+    let mut messages = subscriber.message_rx();
+    let mut reconnects = subscriber.reconnect_rx();
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => break,
+            received = messages.recv() => match received {
+                Ok(message) => {
+                    let Some(text) = message.value.as_str() else { continue };
+                    match serde_json::from_str::<Wire>(&text) {
+                        Ok(wire) => local.deliver(&wire.topic, wire.message),
+                        Err(err) => tracing::warn!(error = %err, "unreadable hub message from Redis"),
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    metrics::counter!("curtain_hub_lagged_total").increment(1);
+                    tracing::warn!(missed, "the hub fell behind Redis; subscribers are told to resync");
+                    local.resync_all();
+                }
+                Err(RecvError::Closed) => break,
+            },
+            reconnected = reconnects.recv() => {
+                if matches!(reconnected, Err(RecvError::Closed)) {
+                    break;
+                }
+                // A new connection has no subscriptions: subscribe again before telling anyone
+                // to refetch, so nothing published after the refetch can be missed.
+                let mut attempt = 0u64;
+                while let Err(err) = subscriber.subscribe(channel.clone()).await {
+                    attempt += 1;
+                    tracing::warn!(error = %err, attempt, "Redis SUBSCRIBE after a reconnect failed; retrying");
+                    tokio::select! {
+                        _ = stopped.changed() => return subscriber_quit(&subscriber).await,
+                        _ = tokio::time::sleep(Duration::from_millis(250 * attempt.min(8))) => {}
+                    }
+                }
+                tracing::info!("the hub reconnected to Redis; subscribers are told to resync");
+                local.resync_all();
+            }
+        }
+    }
+    subscriber_quit(&subscriber).await;
+}
+
+async fn subscriber_quit(subscriber: &Redis) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), subscriber.quit()).await;
 }

@@ -3,14 +3,17 @@
 //! `/ws/events/{id}/seats/`: `hello` with the seat-map version, then seat changes batched over
 //! ~100 ms; a client that falls behind gets `resync` instead of a growing queue.
 //! `/ws/bookings/{id}/`: the first message must be `{"type":"auth","token":…}` (the access token
-//! never travels in a URL that proxies log); then the booking's status changes.
+//! never travels in a URL that proxies log); then the booking's status changes, until the token
+//! expires or is revoked (logout): then the session closes with 4401.
 //! `/ws/system/`: event updates and staff notices.
 //! Every session pings every 20 s and closes a peer silent for 60 s; unexpected, oversized or too
 //! many client messages close the connection with a reason; so does server shutdown.
+//! Connections are capped per client address (resolved as for rate limits, behind trusted
+//! proxies) and per instance.
 
 use std::{
     collections::{BTreeMap, HashMap},
-    net::{IpAddr, SocketAddr},
+    net::IpAddr,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -18,7 +21,7 @@ use std::{
 use axum::{
     Router,
     extract::{
-        ConnectInfo, Path, State, WebSocketUpgrade,
+        Path, State, WebSocketUpgrade,
         ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket},
     },
     response::Response,
@@ -30,7 +33,12 @@ use tokio::{sync::broadcast::error::RecvError, time::Instant};
 
 use super::hub::{Message, Topic};
 use crate::{
-    accounts::extract::authenticate, app::AppState, bookings::queries, events::service::find_public,
+    accounts::extract::{CurrentUser, authenticate},
+    app::AppState,
+    bookings::queries,
+    error::AppError,
+    events::service::find_public,
+    http::ClientIp,
 };
 
 /// Largest message a client may send (they only send auth, ping and close).
@@ -49,47 +57,61 @@ pub fn router() -> Router<AppState> {
         .route("/ws/system", get(system))
 }
 
-/// Connections per client address, released when a session ends.
+/// Open connections per client address and in all, released when a session ends.
 pub struct WsLimits {
+    max_per_ip: usize,
     max: usize,
-    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    open: Arc<Mutex<Open>>,
+}
+
+#[derive(Default)]
+struct Open {
+    per_ip: HashMap<IpAddr, usize>,
+    total: usize,
 }
 
 pub struct WsSlot {
     ip: IpAddr,
-    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    open: Arc<Mutex<Open>>,
 }
 
 impl Drop for WsSlot {
     fn drop(&mut self) {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = open.get_mut(&self.ip) {
+        open.total = open.total.saturating_sub(1);
+        if let Some(n) = open.per_ip.get_mut(&self.ip) {
             *n -= 1;
             if *n == 0 {
-                open.remove(&self.ip);
+                open.per_ip.remove(&self.ip);
             }
         }
     }
 }
 
 impl WsLimits {
-    pub fn new(max: usize) -> Self {
-        Self { max, open: Arc::default() }
+    /// At most `max_per_ip` connections per client address, and `max` in all on this instance.
+    pub fn new(max_per_ip: usize, max: usize) -> Self {
+        Self { max_per_ip, max, open: Arc::default() }
     }
 
-    fn take(&self, ip: IpAddr) -> Option<WsSlot> {
+    /// A slot for one more connection from `ip`, or the close reason.
+    fn take(&self, ip: IpAddr) -> Result<WsSlot, &'static str> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let n = open.entry(ip).or_insert(0);
-        if *n >= self.max {
-            return None;
+        if open.total >= self.max {
+            return Err("the server has too many connections");
+        }
+        let n = open.per_ip.entry(ip).or_insert(0);
+        if *n >= self.max_per_ip {
+            return Err("too many connections from this address");
         }
         *n += 1;
-        Some(WsSlot { ip, open: self.open.clone() })
+        open.total += 1;
+        Ok(WsSlot { ip, open: self.open.clone() })
     }
 
     /// Open connections, all clients together.
     pub fn open(&self) -> usize {
-        self.open.lock().unwrap_or_else(|e| e.into_inner()).values().sum()
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).total
     }
 }
 
@@ -185,13 +207,13 @@ impl Session {
     }
 }
 
-/// Opens a session if the address has room, then runs `body`.
-async fn open<F, Fut>(ws: WebSocketUpgrade, state: AppState, peer: SocketAddr, body: F) -> Response
+/// Opens a session if the client's address and the instance have room, then runs `body`.
+async fn open<F, Fut>(ws: WebSocketUpgrade, state: AppState, client: ClientIp, body: F) -> Response
 where
     F: FnOnce(Session) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let slot = state.ws.take(peer.ip());
+    let slot = state.ws.take(client.0);
     // Small buffers: the library's defaults (128 KiB each way) would cost far more memory per
     // subscriber than the messages ever need; larger frames are still handled.
     ws.max_message_size(MAX_CLIENT_MESSAGE)
@@ -209,13 +231,13 @@ where
                 window: Instant::now(),
             };
             match slot {
-                Some(slot) => {
+                Ok(slot) => {
                     metrics::gauge!("curtain_ws_connections").increment(1.0);
                     body(session).await;
                     metrics::gauge!("curtain_ws_connections").decrement(1.0);
                     drop(slot);
                 }
-                None => session.close(1013, "too many connections from this address").await,
+                Err(reason) => session.close(1013, reason).await,
             }
         })
 }
@@ -223,10 +245,10 @@ where
 async fn seats(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientIp,
     Path(id): Path<String>,
 ) -> Response {
-    open(ws, state, peer, move |session| seat_session(session, id)).await
+    open(ws, state, client, move |session| seat_session(session, id)).await
 }
 
 async fn seat_session(mut session: Session, id: String) {
@@ -247,13 +269,13 @@ async fn seat_session(mut session: Session, id: String) {
                 Ok(first) => {
                     // Gather what else arrives within the window into one frame.
                     let mut batch = Batch::default();
-                    batch.add(&first);
+                    // The hub itself may say messages were lost (it fell behind Redis).
+                    let mut lagged = !batch.add(&first);
                     let deadline = Instant::now() + BATCH_WINDOW;
-                    let mut lagged = false;
-                    loop {
+                    while !lagged {
                         match tokio::time::timeout_at(deadline, changes.recv()).await {
-                            Ok(Ok(more)) => batch.add(&more),
-                            Ok(Err(RecvError::Lagged(_))) => { lagged = true; break }
+                            Ok(Ok(more)) => lagged = !batch.add(&more),
+                            Ok(Err(RecvError::Lagged(_))) => lagged = true,
                             Ok(Err(RecvError::Closed)) | Err(_) => break,
                         }
                     }
@@ -281,12 +303,18 @@ struct Batch {
 }
 
 impl Batch {
-    fn add(&mut self, message: &Message) {
-        if let Message::Seats { version, changes, .. } = message {
-            self.version = self.version.max(*version);
-            for change in changes {
-                self.seats.insert(change.id, change.status.clone());
+    /// Adds a message; false when it says changes were lost (the client must resync).
+    fn add(&mut self, message: &Message) -> bool {
+        match message {
+            Message::Seats { version, changes, .. } => {
+                self.version = self.version.max(*version);
+                for change in changes {
+                    self.seats.insert(change.id, change.status.clone());
+                }
+                true
             }
+            Message::Resync => false,
+            _ => true,
         }
     }
 
@@ -306,10 +334,10 @@ async fn resync(state: &AppState, event_id: i64) -> Value {
 async fn booking(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientIp,
     Path(id): Path<String>,
 ) -> Response {
-    open(ws, state, peer, move |session| booking_session(session, id)).await
+    open(ws, state, client, move |session| booking_session(session, id)).await
 }
 
 async fn booking_session(mut session: Session, id: String) {
@@ -326,6 +354,8 @@ async fn booking_session(mut session: Session, id: String) {
         return session.close(4401, "invalid token").await;
     };
     let mut updates = session.state.hub.subscribe(&Topic::Booking(booking_id));
+    // Subscribed before anything else, so a logout from now on is heard.
+    let sign_outs = session.state.hub.subscribe(&Topic::Session(user.id()));
     // Someone else's booking looks exactly like a missing one.
     let Ok(booking) = queries::visible(&session.state.db, &user, booking_id).await else {
         return session.close(4404, "unknown booking").await;
@@ -333,27 +363,80 @@ async fn booking_session(mut session: Session, id: String) {
     if !session.send(&json!({"type": "hello", "id": booking.id, "status": booking.status})).await {
         return;
     }
-    forward(session, &mut updates).await;
+    let guard = TokenGuard { token, user, sign_outs };
+    forward(session, &mut updates, Some(guard)).await;
 }
 
-async fn system(
-    ws: WebSocketUpgrade,
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-) -> Response {
-    open(ws, state, peer, |mut session| async move {
+/// What keeps a signed-in session honest: it ends (4401) when its access token expires, is
+/// revoked at logout (told through the hub at once, on every instance), or stops being accepted
+/// (password or role change, account closed; checked with every heartbeat).
+struct TokenGuard {
+    token: String,
+    user: CurrentUser,
+    sign_outs: tokio::sync::broadcast::Receiver<Arc<Message>>,
+}
+
+impl TokenGuard {
+    fn expired(&self, state: &AppState) -> bool {
+        state.clock.now() >= self.user.claims.expires_at()
+    }
+
+    /// When the token expires, on the tokio clock. Re-armed each time it fires early (a test
+    /// clock that does not follow wall time).
+    fn expiry(&self, state: &AppState) -> Instant {
+        let left = (self.user.claims.expires_at() - state.clock.now()).to_std().unwrap_or_default();
+        Instant::now() + left.max(Duration::from_millis(10))
+    }
+
+    /// Whether the token is still accepted; a database that cannot answer keeps the session.
+    async fn still_valid(&self, state: &AppState) -> bool {
+        !matches!(
+            authenticate(&self.token, state).await,
+            Err(AppError::InvalidToken | AppError::Unauthorized)
+        )
+    }
+
+    /// The reason to close, if a message on the user's session topic ends this session.
+    async fn ended_by(
+        &self,
+        state: &AppState,
+        received: Result<Arc<Message>, RecvError>,
+    ) -> Option<&'static str> {
+        match received {
+            Ok(message) => match message.as_ref() {
+                Message::SignedOut { jti } if *jti == self.user.claims.jti => Some("signed out"),
+                // A sign-out may have been lost: ask the database.
+                Message::Resync if !self.still_valid(state).await => Some("signed out"),
+                _ => None,
+            },
+            Err(RecvError::Lagged(_)) if !self.still_valid(state).await => Some("signed out"),
+            Err(_) => None,
+        }
+    }
+}
+
+async fn system(ws: WebSocketUpgrade, State(state): State<AppState>, client: ClientIp) -> Response {
+    open(ws, state, client, |mut session| async move {
         let mut updates = session.state.hub.subscribe(&Topic::System);
         if session.send(&json!({"type": "hello"})).await {
-            forward(session, &mut updates).await;
+            forward(session, &mut updates, None).await;
         }
     })
     .await
 }
 
-/// Relays hub messages as they come (booking and system channels are low-volume).
-async fn forward(mut session: Session, updates: &mut tokio::sync::broadcast::Receiver<Arc<Message>>) {
+/// Relays hub messages as they come (booking and system channels are low-volume); a session
+/// with a `guard` also ends when its token does.
+async fn forward(
+    mut session: Session,
+    updates: &mut tokio::sync::broadcast::Receiver<Arc<Message>>,
+    mut guard: Option<TokenGuard>,
+) {
     let mut shutdown = session.state.shutdown.subscribe();
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    let never = Instant::now() + Duration::from_secs(365 * 24 * 3600);
+    let expiry = tokio::time::sleep_until(guard.as_ref().map_or(never, |g| g.expiry(&session.state)));
+    tokio::pin!(expiry);
     loop {
         tokio::select! {
             received = updates.recv() => match received {
@@ -366,9 +449,49 @@ async fn forward(mut session: Session, updates: &mut tokio::sync::broadcast::Rec
                 }
                 Err(RecvError::Closed) => return,
             },
-            incoming = session.read() => if !session.answer(incoming).await { return },
-            _ = ping.tick() => if !session.heartbeat().await { return },
+            received = sign_out(&mut guard) => {
+                if let Some(guard) = &guard
+                    && let Some(reason) = guard.ended_by(&session.state, received).await
+                {
+                    return session.close(4401, reason).await;
+                }
+            }
+            () = &mut expiry, if guard.is_some() => {
+                let Some(guard) = &guard else { continue };
+                if guard.expired(&session.state) {
+                    return session.close(4401, "token expired").await;
+                }
+                expiry.as_mut().reset(guard.expiry(&session.state));
+            }
+            incoming = session.read() => {
+                // Whatever the client says, an expired token ends the session first.
+                if let Some(guard) = &guard
+                    && guard.expired(&session.state)
+                {
+                    return session.close(4401, "token expired").await;
+                }
+                if !session.answer(incoming).await { return }
+            }
+            _ = ping.tick() => {
+                if let Some(guard) = &guard {
+                    if guard.expired(&session.state) {
+                        return session.close(4401, "token expired").await;
+                    }
+                    if !guard.still_valid(&session.state).await {
+                        return session.close(4401, "signed out").await;
+                    }
+                }
+                if !session.heartbeat().await { return }
+            }
             _ = shutdown.changed() => return session.close(1001, "server shutting down").await,
         }
+    }
+}
+
+/// The next message on the guard's sign-out topic; never resolves without a guard.
+async fn sign_out(guard: &mut Option<TokenGuard>) -> Result<Arc<Message>, RecvError> {
+    match guard {
+        Some(guard) => guard.sign_outs.recv().await,
+        None => std::future::pending().await,
     }
 }

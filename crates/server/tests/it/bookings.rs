@@ -156,7 +156,7 @@ async fn race(apps: &[&TestApp], event: i64, seats: &[i64]) {
         .unwrap();
     assert_eq!(held.len(), owner.len());
     for seat in held {
-        assert_eq!(owner.get(&seat.seat_id), seat.hold_id.as_ref(), "seat {}", seat.seat_id);
+        assert_eq!(owner.get(&seat.seat_id), seat.booking_id.as_ref(), "seat {}", seat.seat_id);
     }
     let pending = bookings::Entity::find()
         .filter(bookings::Column::EventId.eq(event))
@@ -221,7 +221,7 @@ async fn an_expired_hold_goes_to_the_next_buyer_and_the_late_change_fails() {
         .unwrap()
         .unwrap();
     assert_eq!(row.status, "available");
-    assert_eq!(row.hold_id, None);
+    assert_eq!(row.booking_id, None);
     let res = app.get_as(&format!("/api/bookings/{first_id}"), &slow).await;
     assert_eq!(res.data()["status"], "expired");
     assert_eq!(history(&app, &slow, first_id).await, [h(None, "pending"), h(Some("pending"), "expired")]);
@@ -624,4 +624,121 @@ async fn a_customer_cannot_see_change_or_cancel_another_customers_booking() {
     let reference = by_user.data()[0]["reference"].as_str().unwrap().to_lowercase();
     assert_eq!(app.get_as(&format!("/api/bookings?reference={reference}"), &staff).await.total(), 1);
     assert_eq!(app.get_as("/api/bookings?status=bogus", &staff).await.error_fields(), ["status"]);
+}
+
+/// A booking request from `ip`, as a trusted proxy in front of the server reports it.
+async fn book_from(
+    app: &TestApp,
+    token: &str,
+    ip: &str,
+    event_id: i64,
+    seats: &[i64],
+) -> crate::harness::TestResponse {
+    let res = app
+        .client
+        .post(app.url("/api/bookings"))
+        .bearer_auth(token)
+        .header("x-forwarded-for", ip)
+        .json(&json!({"event_id": event_id, "seat_ids": seats}))
+        .send()
+        .await
+        .unwrap();
+    crate::harness::TestResponse::read(res).await
+}
+
+#[tokio::test]
+async fn one_client_address_may_hold_only_so_many_seats_of_a_performance() {
+    let app = TestApp::builder()
+        .demo()
+        .env("CURTAIN_TRUSTED_PROXIES", "127.0.0.1")
+        .env("CURTAIN_MAX_HELD_SEATS_PER_IP", "5")
+        .spawn()
+        .await;
+    let (event, seats) = app.demo_event(0).await;
+    let (other_event, other_seats) = app.demo_event(1).await;
+    let mut buyers = Vec::new();
+    for i in 0..5 {
+        buyers.push(app.quick_user(&format!("hoarder{i}@example.com"), Role::Customer).await.1);
+    }
+    let hoarder = "203.0.113.5";
+
+    // Free accounts from one address: together they reach the cap, and no further.
+    let first = book_from(&app, &buyers[0], hoarder, event, &seats[..3]).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(book_from(&app, &buyers[1], hoarder, event, &seats[3..5]).await.status, 201);
+    let refused = book_from(&app, &buyers[2], hoarder, event, &seats[5..6]).await;
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert_eq!(refused.error_code(), "held_seats_limit");
+    assert_eq!(
+        (refused.body["errors"][0]["held"].as_u64(), refused.body["errors"][0]["limit"].as_u64()),
+        (Some(5), Some(5))
+    );
+    assert_eq!(app.seat_statuses(event).await[&seats[5]], "available", "a refused hold holds nothing");
+    // Adding seats to a booking counts against the address it was made from.
+    let first_id = first.data()["id"].as_i64().unwrap();
+    let grown = app
+        .send(
+            Method::PATCH,
+            &format!("/api/bookings/{first_id}"),
+            Some(&json!({"add_seat_ids": [seats[6]]})),
+            Some(&buyers[0]),
+        )
+        .await;
+    assert_eq!((grown.status.as_u16(), grown.error_code()), (429, "held_seats_limit"), "{}", grown.text);
+    let stored = bookings::Entity::find_by_id(first_id).one(app.db()).await.unwrap().unwrap();
+    assert_eq!(stored.client_ip.as_deref(), Some(hoarder), "the address is recorded with the booking");
+
+    // Another address, and another performance, are counted apart.
+    assert_eq!(book_from(&app, &buyers[2], "198.51.100.9", event, &seats[5..6]).await.status, 201);
+    assert_eq!(book_from(&app, &buyers[3], hoarder, other_event, &other_seats[..2]).await.status, 201);
+
+    // Releasing seats makes room again.
+    let second_id = app.get_as("/api/bookings", &buyers[1]).await.data()[0]["id"].as_i64().unwrap();
+    let cancelled =
+        app.post(&format!("/api/bookings/{second_id}/cancel"), &json!({}), Some(&buyers[1])).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    assert_eq!(book_from(&app, &buyers[3], hoarder, event, &seats[7..9]).await.status, 201);
+    assert_eq!(book_from(&app, &buyers[4], hoarder, event, &seats[9..10]).await.status, 429);
+
+    // Holds that ran out no longer count.
+    app.clock.advance(Duration::minutes(11));
+    let after = book_from(&app, &buyers[4], hoarder, event, &seats[10..15]).await;
+    assert_eq!(after.status, 201, "{}", after.text);
+}
+
+#[tokio::test]
+async fn a_booking_reference_already_taken_is_replaced_by_a_fresh_one() {
+    use curtain::bookings::reference::insert_with_fresh_reference;
+
+    let app = TestApp::with_demo().await;
+    let (user, token) = app.quick_user("ref@example.com", Role::Customer).await;
+    let (event, seats) = app.demo_event(0).await;
+    let taken = book(&app, &token, event, &seats[..1]).await.data()["reference"].as_str().unwrap().to_owned();
+    let now = app.clock_now();
+    let row = || bookings::ActiveModel {
+        user_id: Set(user),
+        event_id: Set(event),
+        status: Set("pending".into()),
+        total: Set(0),
+        currency: Set("VND".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+
+    // The generator collides twice, then draws a free code: the booking gets that one, and the
+    // transaction (a PostgreSQL one too) is still usable after the refused inserts.
+    let txn = app.state.begin_write().await.unwrap();
+    let mut draws = vec![taken.clone(), taken.clone(), "CUR-FRESH2".to_owned()].into_iter();
+    let inserted = insert_with_fresh_reference(&txn, row(), || draws.next().unwrap()).await.unwrap();
+    assert_eq!(inserted.reference, "CUR-FRESH2");
+    txn.commit().await.unwrap();
+    let stored = bookings::Entity::find_by_id(inserted.id).one(app.db()).await.unwrap().unwrap();
+    assert_eq!(stored.reference, "CUR-FRESH2");
+
+    // A generator that only ever collides ends in a 503, never a 500.
+    let txn = app.state.begin_write().await.unwrap();
+    let err = insert_with_fresh_reference(&txn, row(), || taken.clone()).await.unwrap_err();
+    assert_eq!(err.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE, "{err:?}");
+    txn.rollback().await.unwrap();
 }

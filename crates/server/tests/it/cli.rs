@@ -85,3 +85,19 @@ fn the_binary_migrates_and_seeds_an_empty_postgres_database() {
     assert_eq!(count, 7);
     rt.block_on(crate::harness::drop_postgres_database(&admin, &url));
 }
+
+#[test]
+fn a_zero_for_a_setting_that_must_be_positive_stops_the_start_in_one_line() {
+    for key in [
+        "CURTAIN_HOLD_MINUTES",
+        "CURTAIN_WS_MAX",
+        "CURTAIN_MAX_HELD_SEATS_PER_IP",
+        "CURTAIN_LIMIT_BOOKINGS_PER_MINUTE",
+    ] {
+        let out = curtain(&["migrate"], &[(key, "0")]);
+        assert!(!out.status.success(), "{key}=0 is refused");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(key) && stderr.contains("at least 1"), "{stderr}");
+    }
+}

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use curtain::accounts::roles::Role;
+use curtain::{
+    accounts::roles::Role,
+    realtime::hub::{Message as HubMessage, Topic},
+};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -19,6 +22,15 @@ type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 async fn connect(app: &TestApp, path: &str) -> Ws {
     let url = format!("{}{}", app.base.replace("http://", "ws://"), path);
     connect_async(url).await.expect("websocket connects").0
+}
+
+/// Connects as the client `ip` behind a proxy that reports it in `X-Forwarded-For`.
+async fn connect_from(app: &TestApp, path: &str, ip: &str) -> Ws {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!("{}{}", app.base.replace("http://", "ws://"), path);
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("x-forwarded-for", ip.parse().unwrap());
+    connect_async(request).await.expect("websocket connects").0
 }
 
 /// The next JSON text frame (skipping pings), or panics after 5 s.
@@ -365,4 +377,255 @@ async fn a_sale_and_a_refund_reach_the_seat_map_and_the_booking_channel() {
             json!({"type": "booking", "id": id, "status": "refunded"})
         );
     }
+}
+
+#[tokio::test]
+async fn connection_caps_count_each_client_behind_a_trusted_proxy_and_the_whole_instance() {
+    let app = TestApp::builder()
+        .demo()
+        .env("CURTAIN_TRUSTED_PROXIES", "127.0.0.1")
+        .env("CURTAIN_WS_MAX_PER_IP", "2")
+        .env("CURTAIN_WS_MAX", "4")
+        .spawn()
+        .await;
+    let (event, _) = app.demo_event(0).await;
+    let path = format!("/ws/events/{event}/seats");
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let mut ws = connect_from(&app, &path, "203.0.113.1").await;
+        assert_eq!(next_json(&mut ws).await["type"], "hello");
+        open.push(ws);
+    }
+    let mut third = connect_from(&app, &path, "203.0.113.1").await;
+    assert_eq!(close_of(&mut third).await, (1013, "too many connections from this address".to_owned()));
+    // Everyone comes through the same proxy, yet another client still gets in.
+    for _ in 0..2 {
+        let mut ws = connect_from(&app, &path, "203.0.113.2").await;
+        assert_eq!(next_json(&mut ws).await["type"], "hello", "a second client behind the proxy");
+        open.push(ws);
+    }
+    // The instance as a whole is full.
+    let mut fifth = connect_from(&app, &path, "203.0.113.3").await;
+    assert_eq!(close_of(&mut fifth).await, (1013, "the server has too many connections".to_owned()));
+    assert_eq!(app.state.ws.open(), 4);
+}
+
+/// Authenticates a booking channel and reads its hello.
+async fn booking_channel(app: &TestApp, booking: i64, token: &str) -> Ws {
+    let mut ws = connect(app, &format!("/ws/bookings/{booking}/")).await;
+    ws.send(Message::Text(json!({"type": "auth", "token": token}).to_string().into())).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    ws
+}
+
+#[tokio::test]
+async fn the_booking_channel_closes_at_logout_on_every_instance() {
+    for backend in backends() {
+        let app = TestApp::builder().demo().backend(&backend).spawn().await;
+        // With Redis the channel lives on another instance than the logout.
+        let other = match backend {
+            Some(_) => Some(app.second_instance().await),
+            None => None,
+        };
+        let watching = other.as_ref().unwrap_or(&app);
+        let (_, token) = app.quick_user("leaving@example.com", Role::Customer).await;
+        let (_, other_token) = app.quick_user("staying@example.com", Role::Customer).await;
+        let (event, seats) = app.demo_event(0).await;
+        let mine = crate::payments::book(&app, &token, event, &seats[..1]).await;
+        let theirs = crate::payments::book(&app, &other_token, event, &seats[1..2]).await;
+        let mut ws = booking_channel(watching, mine, &token).await;
+        let mut unaffected = booking_channel(watching, theirs, &other_token).await;
+
+        let res = app.send(Method::POST, "/api/auth/logout", None, Some(&token)).await;
+        assert_eq!(res.status, 204, "{}", res.text);
+        assert_eq!(close_of(&mut ws).await, (4401, "signed out".to_owned()), "{backend:?}");
+        // Someone else's session goes on.
+        unaffected.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
+        assert_eq!(next_json(&mut unaffected).await["type"], "pong");
+    }
+}
+
+#[tokio::test]
+async fn the_booking_channel_closes_when_its_token_expires() {
+    let app = TestApp::with_demo().await;
+    let (_, token) = app.quick_user("brief@example.com", Role::Customer).await;
+    let (event, seats) = app.demo_event(0).await;
+    let id = crate::payments::book(&app, &token, event, &seats[..1]).await;
+    let mut ws = booking_channel(&app, id, &token).await;
+    ws.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "pong", "alive while the token is");
+    // Access tokens live 15 minutes.
+    app.clock.advance(chrono::Duration::minutes(16));
+    ws.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
+    assert_eq!(close_of(&mut ws).await, (4401, "token expired".to_owned()));
+}
+
+/// Waits until `heard` delivers a seat change with `version`; false when it does not within
+/// `within`. A resync from the hub on the way sets `resynced`.
+async fn wait_for_version(
+    heard: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<HubMessage>>,
+    version: i64,
+    within: Duration,
+    resynced: &mut bool,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, heard.recv()).await {
+            Err(_) => return false,
+            Ok(Ok(message)) => match message.as_ref() {
+                HubMessage::Seats { version: v, .. } if *v == version => return true,
+                HubMessage::Resync => *resynced = true,
+                _ => {}
+            },
+            // This receiver itself fell behind: it skips ahead, which is fine here.
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return false,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_ten_thousand_changes_through_redis_does_not_silence_the_other_instance() {
+    let Some(redis) = backends().into_iter().flatten().next() else { return };
+    let a = TestApp::builder().demo().backend(&Some(redis)).spawn().await;
+    let b = a.second_instance().await;
+    let (_, buyer) = a.quick_user("burst@example.com", Role::Customer).await;
+    let (event, seats) = a.demo_event(0).await;
+    let mut heard = b.state.hub.subscribe(&Topic::Seats(event));
+
+    // 10,000 changes published at once, pipelined on one connection: far more than fred's
+    // default buffer of 32 between the Redis connection and the hub.
+    let burst = (1..=10_000).map(|version| a.state.hub.seats(event, version, &seats[..1], "held"));
+    futures_util::future::join_all(burst).await;
+    // One more change still reaches the other instance.
+    a.state.hub.seats(event, 10_001, &seats[1..2], "held").await;
+    assert!(
+        wait_for_version(&mut heard, 10_001, Duration::from_secs(60), &mut false).await,
+        "the change after the burst never reached the other instance"
+    );
+    // And a real hold on one instance reaches a seat map open on the other.
+    let mut ws = connect(&b, &format!("/ws/events/{event}/seats")).await;
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    let res =
+        a.post("/api/bookings", &json!({"event_id": event, "seat_ids": [seats[5]]}), Some(&buyer)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(changes(&mut ws, 1).await, [(seats[5], "held".to_owned())]);
+}
+
+/// A `redis-server` of this test's own on a free port, so restarting it disturbs nobody else.
+struct PrivateRedis {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    /// Starts one, or `None` when `redis-server` is not installed (a failure when CI requires Redis).
+    async fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut redis = Self { port, dir: tempfile::tempdir().unwrap(), child: None };
+        match redis.spawn() {
+            Ok(()) => {
+                redis.wait_until_up().await;
+                Some(redis)
+            }
+            Err(err) if std::env::var("CURTAIN_REQUIRE_REDIS").as_deref() == Ok("1") => {
+                panic!("CURTAIN_REQUIRE_REDIS=1 but redis-server cannot start: {err}")
+            }
+            Err(_) => None,
+        }
+    }
+
+    fn spawn(&mut self) -> std::io::Result<()> {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    async fn wait_until_up(&self) {
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the private redis-server did not start on port {}", self.port);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn live_updates_resume_after_redis_restarts() {
+    let Some(mut redis) = PrivateRedis::start().await else { return };
+    let backend = Some((redis.url(), "curtain-test-restart:".to_owned()));
+    let a = TestApp::builder().demo().backend(&backend).spawn().await;
+    let b = a.second_instance().await;
+    let (_, buyer) = a.quick_user("restart@example.com", Role::Customer).await;
+    let (event, seats) = a.demo_event(0).await;
+    let mut heard = b.state.hub.subscribe(&Topic::Seats(event));
+    a.state.hub.seats(event, 1, &seats[..1], "held").await;
+    let mut resynced = false;
+    assert!(
+        wait_for_version(&mut heard, 1, Duration::from_secs(10), &mut resynced).await,
+        "before the restart"
+    );
+    assert!(!resynced, "no resync while nothing was lost");
+
+    // Redis restarts on the same port; the instances reconnect by themselves.
+    redis.stop();
+    redis.spawn().unwrap();
+    redis.wait_until_up().await;
+
+    // Changes made while an instance is not yet back are lost to the other one, so keep making
+    // them until one arrives: it must, and the subscriber must have been told to resync first.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut version = 100;
+    loop {
+        assert!(tokio::time::Instant::now() < deadline, "no update crossed Redis after its restart");
+        version += 1;
+        a.state.hub.seats(event, version, &seats[..1], "held").await;
+        if wait_for_version(&mut heard, version, Duration::from_millis(500), &mut resynced).await {
+            break;
+        }
+    }
+    assert!(resynced, "subscribers are told to resync after the hub reconnects");
+
+    // Real holds reach a seat map on the other instance again.
+    let mut ws = connect(&b, &format!("/ws/events/{event}/seats")).await;
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    let res =
+        a.post("/api/bookings", &json!({"event_id": event, "seat_ids": [seats[4]]}), Some(&buyer)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(changes(&mut ws, 1).await, [(seats[4], "held".to_owned())]);
 }
