@@ -18,7 +18,13 @@ pub const SECRET: &str = "test_secret";
 
 /// A demo theater whose simulator signs with a known code and secret.
 pub async fn app() -> TestApp {
-    TestApp::builder().demo().env("VNPAY_TMN_CODE", TMN).env("VNPAY_HASH_SECRET", SECRET).spawn().await
+    TestApp::builder()
+        .demo()
+        .env("VNPAY_SIMULATOR", "on")
+        .env("VNPAY_TMN_CODE", TMN)
+        .env("VNPAY_HASH_SECRET", SECRET)
+        .spawn()
+        .await
 }
 
 pub async fn book(app: &TestApp, token: &str, event: i64, seats: &[i64]) -> i64 {
