@@ -373,10 +373,34 @@ pub async fn update(
     Ok(event)
 }
 
-/// Soft delete: the performance leaves every list; its bookings stay readable.
+/// Soft delete: the performance leaves every list; its bookings stay readable. A performance
+/// with live (pending or confirmed) bookings is refused with 409 `has_bookings`: deleting it
+/// would strand paid buyers (their booking could no longer be cancelled nor refunded through the
+/// performance); cancelling it first ends every booking properly.
 pub async fn delete(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> AppResult<()> {
     let txn = db::begin_write(db).await?;
+    // Under the event's lock: a hold or a payment that confirms takes the same lock first
+    // (`next_version`), so no booking can become live between this count and the delete.
     let event = lock(&txn, id).await?;
+    let live = entity::bookings::Entity::find()
+        .filter(entity::bookings::Column::EventId.eq(id))
+        .filter(entity::bookings::Column::Status.is_in([
+            crate::bookings::status::BookingStatus::Pending.as_str(),
+            crate::bookings::status::BookingStatus::Confirmed.as_str(),
+        ]))
+        .count(&txn)
+        .await?;
+    if live > 0 {
+        return Err(AppError::Conflict(
+            ErrorItem::new(
+                "has_bookings",
+                format!(
+                    "This performance has {live} pending or confirmed bookings: cancel it first (its bookings are cancelled and refunded), then delete it."
+                ),
+            )
+            .with_detail("bookings", live),
+        ));
+    }
     let mut active: events::ActiveModel = event.into();
     active.is_active = Set(false);
     active.updated_at = Set(now);

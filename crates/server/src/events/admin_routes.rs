@@ -91,15 +91,17 @@ async fn update_event(
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
 }
 
-/// Soft-deletes a performance (staff): it leaves every list; its bookings stay readable.
+/// Soft-deletes a performance (staff): it leaves every list; its bookings stay readable. A
+/// performance with pending or confirmed bookings must be cancelled first (409 `has_bookings`).
 #[utoipa::path(delete, path = "/api/events/{id}", tag = "events", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "`has_bookings`: cancel the performance first", body = ErrorEnvelope)))]
 async fn delete_event(
     State(state): State<AppState>,
     _staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {
-    admin::delete(&state.db, id, state.clock.now()).await?;
+    admin::delete(&state.writer, id, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

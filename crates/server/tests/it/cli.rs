@@ -91,7 +91,7 @@ fn the_binary_migrates_and_seeds_an_empty_postgres_database() {
 #[test]
 fn a_partial_vnpay_configuration_refuses_to_start() {
     let partial = [("VNPAY_TMN_CODE", "CURTAIN1"), ("VNPAY_HASH_SECRET", "hush-hush-secret")];
-    let out = curtain(&["serve"], &partial);
+    let out = curtain(&["migrate"], &partial);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
@@ -104,7 +104,7 @@ fn a_partial_vnpay_configuration_refuses_to_start() {
         ("VNPAY_HASH_SECRET", "hush-hush-secret"),
         ("VNPAY_PAYMENT_URL", "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html"),
     ];
-    let out = curtain(&["serve"], &simulated_with_a_gateway_url);
+    let out = curtain(&["migrate"], &simulated_with_a_gateway_url);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
