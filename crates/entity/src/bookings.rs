@@ -17,6 +17,8 @@ pub struct Model {
     pub expires_at: Option<DateTimeUtc>,
     pub reference: String,
     pub cancel_reason: Option<String>,
+    /// When the day-before reminder was queued (once per booking).
+    pub reminded_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

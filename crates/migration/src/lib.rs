@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
 mod m20261125_000002_mail_outbox;
+mod m20261205_000003_booking_reminders;
 
 #[cfg(test)]
 mod tests;
@@ -16,6 +17,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_initial::Migration), Box::new(m20261125_000002_mail_outbox::Migration)]
+        vec![
+            Box::new(m20261125_000001_initial::Migration),
+            Box::new(m20261125_000002_mail_outbox::Migration),
+            Box::new(m20261205_000003_booking_reminders::Migration),
+        ]
     }
 }

@@ -681,3 +681,58 @@ async fn the_result_page_of_a_paid_booking_cancelled_later_does_not_blame_a_late
     assert!(page.contains("Paid — booking since cancelled"), "{page}");
     assert!(!page.contains("released") && !page.contains("could not be confirmed"), "{page}");
 }
+
+/// Cancelling a performance ends its bookings in short batches after sales stop; a cancellation
+/// cut off half-way (the process stopped) is finished by the job queued with it.
+#[tokio::test]
+async fn a_performance_cancellation_cut_off_half_way_is_finished_by_its_job() {
+    use curtain::{bookings::status::Actor, events::admin::CancelBody};
+    let app = app().await;
+    let (staff_id, _) = app.quick_user("staff@example.com", Role::Staff).await;
+    let (event, seats) = app.demo_event(0).await;
+    let mut paid = Vec::new();
+    for (i, pair) in seats[..4].chunks(2).enumerate() {
+        let (_, token) = app.quick_user(&format!("fan{i}@example.com"), Role::Customer).await;
+        paid.push(buy(&app, &token, event, pair).await);
+    }
+    let mut pending = Vec::new();
+    for (i, seat) in seats[10..51].iter().enumerate() {
+        let (_, token) = app.quick_user(&format!("waiting{i}@example.com"), Role::Customer).await;
+        pending.push(book(&app, &token, event, &[*seat]).await);
+    }
+
+    // Sales stop at once; then one batch runs, and the process stops.
+    let actor = Actor(Some(staff_id));
+    let body = CancelBody { reason: "flooded stage".into() };
+    curtain::events::admin::cancel(&app.state.writer, event, body, actor, app.clock_now()).await.unwrap();
+    let first = curtain::bookings::service::cancel_batch_of_event(&app.state.writer, event, actor, 1, app.clock_now())
+        .await
+        .unwrap();
+    assert_eq!(first.bookings, [paid[0]]);
+    assert_eq!(status(&app, paid[0]).await, "cancelled");
+    assert_eq!(status(&app, paid[1]).await, "confirmed");
+    assert_eq!(status(&app, pending[0]).await, "pending");
+    let (_, late) = app.quick_user("late@example.com", Role::Customer).await;
+    let res = app.post("/api/bookings/", &json!({"event_id": event, "seat_ids": [seats[60]]}), Some(&late)).await;
+    assert_eq!((res.status.as_u16(), res.error_code()), (409, "sales_closed"), "{}", res.text);
+
+    // The job finishes the rest (in several batches), and every paid booking is refunded.
+    app.drain_jobs().await;
+    for id in paid.iter().chain(&pending) {
+        assert_eq!(status(&app, *id).await, "cancelled", "booking {id}");
+    }
+    for id in &paid {
+        let p = payment_of_booking(&app, *id).await;
+        assert_eq!((p.status.as_str(), p.refunded_amount), ("refunded", p.amount), "booking {id}");
+    }
+    let map = app.seat_statuses(event).await;
+    assert!(seats[..51].iter().all(|s| map[s] == "available"));
+    let history = entity::booking_history::Entity::find()
+        .filter(entity::booking_history::Column::BookingId.eq(paid[1]))
+        .all(app.db())
+        .await
+        .unwrap();
+    let last = history.last().unwrap();
+    assert_eq!((last.to_status.as_str(), last.actor_user_id), ("cancelled", Some(staff_id)));
+    assert_eq!(last.reason.as_deref(), Some("performance cancelled: flooded stage"));
+}
