@@ -64,7 +64,10 @@ impl Cache {
             .time_to_live(TTL)
             .build();
         Self {
-            store: Store::Memory { entries, generations: moka::sync::Cache::builder().max_capacity(100_000).build() },
+            store: Store::Memory {
+                entries,
+                generations: moka::sync::Cache::builder().max_capacity(100_000).build(),
+            },
         }
     }
 
@@ -150,7 +153,6 @@ pub const ALL_DETAILS: &str = "event-details";
 pub fn event_generation(event_id: i64) -> String {
     format!("event:{event_id}")
 }
-
 
 /// Bumps the generations a successful catalog write affects, judged from its path: an event's
 /// own detail and the lists for `/api/events/{id}/…`; the lists for a new event; everything for

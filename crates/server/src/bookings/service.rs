@@ -621,7 +621,9 @@ pub async fn cancel_batch_of_event(
                 BookingStatus::Pending => {
                     cancel_pending(&txn, &booking, event.seats_version, actor, reason.clone(), now).await?
                 }
-                _ => cancel_paid(&txn, &booking, event.seats_version, actor, reason.clone(), true, now).await?,
+                _ => {
+                    cancel_paid(&txn, &booking, event.seats_version, actor, reason.clone(), true, now).await?
+                }
             };
             done.freed.extend(freed);
             done.bookings.push(booking.id);
@@ -637,9 +639,14 @@ pub async fn cancel_batch_of_event(
 pub async fn finish_cancelled_event(state: &AppState, job: CancelEventBookings) -> AppResult<usize> {
     let mut ended = 0;
     loop {
-        let batch =
-            cancel_batch_of_event(&state.writer, job.event_id, Actor(job.actor), CANCEL_BATCH, state.clock.now())
-                .await?;
+        let batch = cancel_batch_of_event(
+            &state.writer,
+            job.event_id,
+            Actor(job.actor),
+            CANCEL_BATCH,
+            state.clock.now(),
+        )
+        .await?;
         state.hub.seats(job.event_id, batch.version, &batch.freed, "available").await;
         for booking in &batch.bookings {
             state.hub.booking(*booking, BookingStatus::Cancelled.as_str()).await;

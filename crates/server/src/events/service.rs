@@ -503,7 +503,10 @@ mod tests {
         );
         assert_eq!(filter_of(&[("tag", "007")]).cache_key(), filter_of(&[("tag", "7")]).cache_key());
         assert_ne!(filter_of(&[("page", "2")]).cache_key(), plain);
-        assert_ne!(filter_of(&[("q", "a&page=2")]).cache_key(), filter_of(&[("q", "a"), ("page", "2")]).cache_key());
+        assert_ne!(
+            filter_of(&[("q", "a&page=2")]).cache_key(),
+            filter_of(&[("q", "a"), ("page", "2")]).cache_key()
+        );
     }
 
     #[test]

@@ -217,7 +217,11 @@ mod tests {
         assert_eq!(moved.subject, "Tấm Cám có thay đổi (đặt chỗ CUR-7K3Q9X)");
         assert!(moved.text.contains("Thời gian mới: 19:30 27/11/2026 (trước đây là 19:30 26/11/2026)"));
         let moved = render(Template::EventChanged, Locale::En, "a@b.co", &sample()).unwrap();
-        assert!(moved.text.contains("New place: Sen Vàng, 12 Đồng Khởi (it was Nhà hát Lớn)"), "{}", moved.text);
+        assert!(
+            moved.text.contains("New place: Sen Vàng, 12 Đồng Khởi (it was Nhà hát Lớn)"),
+            "{}",
+            moved.text
+        );
     }
 
     #[test]

@@ -38,18 +38,24 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<HashMap<Str
                     }
                     ("failed", _, _) => json!({"title": "Payment not completed", "reference": reference,
                         "text": "The payment was cancelled or declined. Your seats stay held until the hold runs out: you can try again.", "color": "#fef0c7"}),
-                    (_, _, Some(why)) => json!({"title": "Payment received — refund on its way", "reference": reference,
-                        "text": format!("The payment arrived but the booking could not be confirmed ({why}). The full amount is being refunded."), "color": "#fef0c7"}),
+                    (_, _, Some(why)) => {
+                        json!({"title": "Payment received — refund on its way", "reference": reference,
+                        "text": format!("The payment arrived but the booking could not be confirmed ({why}). The full amount is being refunded."), "color": "#fef0c7"})
+                    }
                     (_, "confirmed" | "completed", None) => {
                         json!({"title": "Paid — booking confirmed", "reference": reference,
                         "text": "Thank you! Your e-tickets and receipt are on their way by email.", "color": "#d1fadf"})
                     }
                     // Paid and confirmed, then ended later (by the buyer, the box office or a
                     // cancelled performance): the payment itself was on time.
-                    (_, "refunded", None) => json!({"title": "Paid — booking since refunded", "reference": reference,
-                        "text": "This payment confirmed the booking; the booking has since been refunded. The email about the refund has the details.", "color": "#eef2f7"}),
-                    (_, "cancelled", None) => json!({"title": "Paid — booking since cancelled", "reference": reference,
-                        "text": "This payment confirmed the booking; the booking has since been cancelled. Any refund due goes back the way you paid; the email about the cancellation has the details.", "color": "#eef2f7"}),
+                    (_, "refunded", None) => {
+                        json!({"title": "Paid — booking since refunded", "reference": reference,
+                        "text": "This payment confirmed the booking; the booking has since been refunded. The email about the refund has the details.", "color": "#eef2f7"})
+                    }
+                    (_, "cancelled", None) => {
+                        json!({"title": "Paid — booking since cancelled", "reference": reference,
+                        "text": "This payment confirmed the booking; the booking has since been cancelled. Any refund due goes back the way you paid; the email about the cancellation has the details.", "color": "#eef2f7"})
+                    }
                     _ => json!({"title": "Payment received", "reference": reference,
                         "text": "Your payment was received. Your bookings show where this booking stands.", "color": "#eef2f7"}),
                 }

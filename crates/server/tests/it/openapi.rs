@@ -118,11 +118,8 @@ fn operation_summaries_tell_the_truth() {
 #[test]
 fn every_phony_make_target_exists() {
     let makefile = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Makefile")).unwrap();
-    let phony: Vec<&str> = makefile
-        .lines()
-        .filter_map(|l| l.strip_prefix(".PHONY:"))
-        .flat_map(str::split_whitespace)
-        .collect();
+    let phony: Vec<&str> =
+        makefile.lines().filter_map(|l| l.strip_prefix(".PHONY:")).flat_map(str::split_whitespace).collect();
     assert!(phony.contains(&"test"), "{phony:?}");
     for target in phony {
         assert!(

@@ -641,8 +641,7 @@ async fn a_performance_with_live_bookings_cannot_be_deleted_and_a_late_payment_f
     app.drain_jobs().await;
     let p = payment(&app, late_payment).await;
     assert_eq!((p.status.as_str(), p.refunded_amount), ("refunded", p.amount));
-    let sold =
-        entity::event_seats::Entity::find().filter(entity::event_seats::Column::BookingId.eq(late));
+    let sold = entity::event_seats::Entity::find().filter(entity::event_seats::Column::BookingId.eq(late));
     assert_eq!(sold.count(app.db()).await.unwrap(), 0);
 }
 
@@ -655,7 +654,8 @@ async fn a_payment_for_a_cancelled_performance_is_refunded_and_the_page_says_why
     let booking = book(&app, &token, event, &seats[..2]).await;
     let (payment_id, url) = start(&app, &token, booking).await;
     let (callback, result) = decide(&url, "pay", false).await;
-    let res = app.post(&format!("/api/events/{event}/cancel"), &json!({"reason": "flooded"}), Some(&staff)).await;
+    let res =
+        app.post(&format!("/api/events/{event}/cancel"), &json!({"reason": "flooded"}), Some(&staff)).await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(ipn(&app, &callback).await.0, "00");
     assert_eq!(status(&app, booking).await, "cancelled");
@@ -705,15 +705,22 @@ async fn a_performance_cancellation_cut_off_half_way_is_finished_by_its_job() {
     let actor = Actor(Some(staff_id));
     let body = CancelBody { reason: "flooded stage".into() };
     curtain::events::admin::cancel(&app.state.writer, event, body, actor, app.clock_now()).await.unwrap();
-    let first = curtain::bookings::service::cancel_batch_of_event(&app.state.writer, event, actor, 1, app.clock_now())
-        .await
-        .unwrap();
+    let first = curtain::bookings::service::cancel_batch_of_event(
+        &app.state.writer,
+        event,
+        actor,
+        1,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(first.bookings, [paid[0]]);
     assert_eq!(status(&app, paid[0]).await, "cancelled");
     assert_eq!(status(&app, paid[1]).await, "confirmed");
     assert_eq!(status(&app, pending[0]).await, "pending");
     let (_, late) = app.quick_user("late@example.com", Role::Customer).await;
-    let res = app.post("/api/bookings/", &json!({"event_id": event, "seat_ids": [seats[60]]}), Some(&late)).await;
+    let res =
+        app.post("/api/bookings/", &json!({"event_id": event, "seat_ids": [seats[60]]}), Some(&late)).await;
     assert_eq!((res.status.as_u16(), res.error_code()), (409, "sales_closed"), "{}", res.text);
 
     // The job finishes the rest (in several batches), and every paid booking is refunded.

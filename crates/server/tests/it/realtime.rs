@@ -380,7 +380,10 @@ fn mails_to(app: &TestApp, to: &str) -> Vec<(String, String)> {
             let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
             let sent_to = parsed.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default();
             (sent_to == to).then(|| {
-                (parsed.subject().unwrap_or_default().to_owned(), parsed.body_text(0).unwrap_or_default().into_owned())
+                (
+                    parsed.subject().unwrap_or_default().to_owned(),
+                    parsed.body_text(0).unwrap_or_default().into_owned(),
+                )
             })
         })
         .collect()
@@ -393,7 +396,8 @@ async fn moving_a_performance_with_put_is_broadcast_and_mailed_to_its_ticket_hol
     let (_, staff) = app.quick_user("house@example.com", Role::Staff).await;
     let (_, lan) = app.quick_user("lan@example.com", Role::Customer).await;
     let (minh_id, minh) = app.quick_user("minh@example.com", Role::Customer).await;
-    let mut vietnamese = entity::users::Entity::find_by_id(minh_id).one(app.db()).await.unwrap().unwrap().into_active_model();
+    let mut vietnamese =
+        entity::users::Entity::find_by_id(minh_id).one(app.db()).await.unwrap().unwrap().into_active_model();
     vietnamese.locale = Set("vi".into());
     vietnamese.update(app.db()).await.unwrap();
     let (_, waiting) = app.quick_user("waiting@example.com", Role::Customer).await;
