@@ -1,5 +1,5 @@
 # Curtain — the two commands of the README's quick start, and a few more.
-.PHONY: run test lint fmt check-deploy
+.PHONY: run test lint fmt
 
 # Runs the site on the embedded default (SQLite under ./data, demo data) at http://127.0.0.1:8000
 run:

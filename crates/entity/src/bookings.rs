@@ -20,6 +20,8 @@ pub struct Model {
     /// The client address the booking was made from (behind trusted proxies): seats held at once
     /// are capped per address and performance.
     pub client_ip: Option<String>,
+    /// When the day-before reminder was queued (once per booking).
+    pub reminded_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

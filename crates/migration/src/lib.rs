@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
 mod m20261125_000002_mail_outbox;
+mod m20261205_000003_booking_reminders;
 mod m20261206_000003_hold_caps;
 
 #[cfg(test)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261125_000002_mail_outbox::Migration),
+            Box::new(m20261205_000003_booking_reminders::Migration),
             Box::new(m20261206_000003_hold_caps::Migration),
         ]
     }

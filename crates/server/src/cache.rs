@@ -8,6 +8,10 @@
 //! - lists and details are stored under generation numbers read *before* the answer is built;
 //!   a catalog change bumps the generations it affects (the event's own, and the lists'), so an
 //!   answer built concurrently with a change lands under a generation nobody reads any more.
+//!
+//! Nothing grows without bound either: list keys are built from the parsed filter (unknown
+//! parameters, spelling and order of the query string make no new entry), the in-process store
+//! is bounded by bytes, and every Redis key expires.
 
 use std::{sync::Arc, time::Duration};
 
@@ -20,6 +24,12 @@ use crate::redis::Redis;
 
 /// How long an entry may live at most (they are normally replaced by generation or version).
 const TTL: Duration = Duration::from_secs(600);
+/// Bytes (keys plus JSON text) the in-process store keeps at most; the least used go first.
+pub const MEMORY_BYTES: u64 = 64 * 1024 * 1024;
+/// How long an untouched generation counter lives in Redis. Far longer than any entry stored
+/// under it (`TTL`), so when a counter expires and restarts from 0, nothing stored under the
+/// old 0 can still exist.
+const GENERATION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 enum Store {
     Memory { entries: moka::future::Cache<String, Arc<String>>, generations: moka::sync::Cache<String, u64> },
@@ -40,11 +50,35 @@ pub struct Cached {
 
 impl Cache {
     pub fn memory() -> Self {
+        Self::memory_bounded(MEMORY_BYTES)
+    }
+
+    /// An in-process store of at most `max_bytes` (a seat map of a big house is megabytes, a
+    /// list page kilobytes: counting entries would bound nothing).
+    pub fn memory_bounded(max_bytes: u64) -> Self {
+        let entries = moka::future::Cache::builder()
+            .weigher(|key: &String, text: &Arc<String>| {
+                u32::try_from(key.len() + text.len()).unwrap_or(u32::MAX)
+            })
+            .max_capacity(max_bytes)
+            .time_to_live(TTL)
+            .build();
         Self {
             store: Store::Memory {
-                entries: moka::future::Cache::builder().max_capacity(10_000).time_to_live(TTL).build(),
+                entries,
                 generations: moka::sync::Cache::builder().max_capacity(100_000).build(),
             },
+        }
+    }
+
+    /// Bytes held by the in-process store once pending evictions have run (0 for Redis).
+    pub async fn memory_bytes(&self) -> u64 {
+        match &self.store {
+            Store::Memory { entries, .. } => {
+                entries.run_pending_tasks().await;
+                entries.weighted_size()
+            }
+            Store::Redis { .. } => 0,
         }
     }
 
@@ -70,8 +104,13 @@ impl Cache {
                 generations.insert(name.to_owned(), next);
             }
             Store::Redis { client, prefix } => {
-                if let Err(err) = client.incr::<u64, _>(format!("{prefix}gen:{name}")).await {
+                let key = format!("{prefix}gen:{name}");
+                if let Err(err) = client.incr::<u64, _>(&key).await {
                     tracing::warn!(error = %err, "cache generation bump failed");
+                    return;
+                }
+                if let Err(err) = client.expire::<(), _>(&key, GENERATION_TTL.as_secs() as i64, None).await {
+                    tracing::warn!(error = %err, "cache generation expiry failed");
                 }
             }
         }
@@ -115,14 +154,6 @@ pub fn event_generation(event_id: i64) -> String {
     format!("event:{event_id}")
 }
 
-/// A list's key: its name and its query parameters in a canonical order.
-pub fn list_key(name: &str, params: &std::collections::HashMap<String, String>) -> String {
-    let mut pairs: Vec<(&String, &String)> = params.iter().collect();
-    pairs.sort();
-    let query: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("list:{name}:{}", query.join("&"))
-}
-
 /// Bumps the generations a successful catalog write affects, judged from its path: an event's
 /// own detail and the lists for `/api/events/{id}/…`; the lists for a new event; everything for
 /// venues, categories and tags (their names appear in every detail).
@@ -141,5 +172,28 @@ pub async fn invalidate_for(cache: &Cache, path: &str) {
             cache.bump(ALL_DETAILS).await;
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: usize) -> Cached {
+        Cached { data: Value::String(format!("{n:0>1000}")), pagination: None, valid_until: None }
+    }
+
+    #[tokio::test]
+    async fn the_in_process_store_stays_within_its_bytes() {
+        let cache = Cache::memory_bounded(64 * 1024);
+        let now = Utc::now();
+        for n in 0..2_000 {
+            cache.put(&format!("list:events:{n}"), &entry(n)).await;
+        }
+        let held = cache.memory_bytes().await;
+        assert!(held > 0 && held <= 64 * 1024, "{held} bytes held");
+        // The store still works: a fresh entry is served.
+        cache.put("fresh", &entry(1)).await;
+        assert_eq!(cache.get("fresh", now).await.map(|c| c.data), Some(entry(1).data));
     }
 }

@@ -20,13 +20,67 @@ pub enum LogFormat {
     Json,
 }
 
-/// VNPAY credentials and endpoints; all unset means the built-in simulator.
+/// VNPAY credentials and endpoints. All unset means the built-in simulator with a code and secret
+/// of its own; all four set means the real gateway; anything in between is refused at start
+/// unless `simulator` (`VNPAY_SIMULATOR=on`) says the simulator should sign with the code and
+/// secret given (how tests play VNPAY with a known secret).
 #[derive(Clone, Debug, Default)]
 pub struct VnpayConfig {
     pub tmn_code: Option<String>,
     pub hash_secret: Option<Secret>,
     pub payment_url: Option<String>,
     pub api_url: Option<String>,
+    /// `VNPAY_SIMULATOR=on`.
+    pub simulator: bool,
+}
+
+impl VnpayConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let simulator = match get("VNPAY_SIMULATOR").as_deref().unwrap_or("off") {
+            "on" | "true" | "1" => true,
+            "off" | "false" | "0" => false,
+            other => bail!("VNPAY_SIMULATOR must be on or off, not {other:?}"),
+        };
+        let vnpay = Self {
+            tmn_code: get("VNPAY_TMN_CODE"),
+            hash_secret: get("VNPAY_HASH_SECRET").map(Secret::new),
+            payment_url: get("VNPAY_PAYMENT_URL"),
+            api_url: get("VNPAY_API_URL"),
+            simulator,
+        };
+        vnpay.check()?;
+        Ok(vnpay)
+    }
+
+    /// The rules of SPEC §2. A partial configuration must never fall back to the simulator
+    /// silently: with `VNPAY_TMN_CODE` and `VNPAY_HASH_SECRET` set but no payment URL, the
+    /// simulator's page would hand out free tickets on a site that believes it takes money.
+    fn check(&self) -> anyhow::Result<()> {
+        let set = [
+            ("VNPAY_TMN_CODE", self.tmn_code.is_some()),
+            ("VNPAY_HASH_SECRET", self.hash_secret.is_some()),
+            ("VNPAY_PAYMENT_URL", self.payment_url.is_some()),
+            ("VNPAY_API_URL", self.api_url.is_some()),
+        ];
+        if self.simulator {
+            // The simulator serves its own page and API: a gateway URL beside it would send
+            // buyers (or refunds) to a real gateway from a site that simulates payments.
+            if let Some((name, _)) = set[2..].iter().find(|(_, on)| *on) {
+                bail!(
+                    "VNPAY_SIMULATOR=on cannot be combined with {name}: unset {name} to simulate, or unset VNPAY_SIMULATOR for the real gateway"
+                );
+            }
+            return Ok(());
+        }
+        let missing: Vec<&str> = set.iter().filter(|(_, on)| !on).map(|(name, _)| *name).collect();
+        if missing.is_empty() || missing.len() == set.len() {
+            return Ok(());
+        }
+        bail!(
+            "VNPAY is partly configured, {} missing: set all four VNPAY variables for the real gateway, none for the built-in simulator, or VNPAY_SIMULATOR=on to let the simulator sign with the given code and secret",
+            missing.join(", ")
+        )
+    }
 }
 
 /// A string that never prints: secrets must not reach logs.
@@ -129,12 +183,7 @@ impl Config {
             refund_cutoff_hours: non_negative(&get, "CURTAIN_REFUND_CUTOFF_HOURS", 24)?,
             mail_from: get("MAIL_FROM").unwrap_or_else(|| "Curtain <no-reply@localhost>".into()),
             smtp_url: get("SMTP_URL").map(Secret::new),
-            vnpay: VnpayConfig {
-                tmn_code: get("VNPAY_TMN_CODE"),
-                hash_secret: get("VNPAY_HASH_SECRET").map(Secret::new),
-                payment_url: get("VNPAY_PAYMENT_URL"),
-                api_url: get("VNPAY_API_URL"),
-            },
+            vnpay: VnpayConfig::from_lookup(&get)?,
             rate_limits,
             limits: {
                 use crate::limits::{Limit, LimitSettings};
@@ -235,6 +284,62 @@ mod tests {
         assert!(err.to_string().contains("CURTAIN_DEMO"));
         let err = config(&[("CURTAIN_TRUSTED_PROXIES", "10.0.0.1,nope")]).unwrap_err();
         assert!(err.to_string().contains("nope"));
+    }
+
+    const REAL: [(&str, &str); 4] = [
+        ("VNPAY_TMN_CODE", "CURTAIN1"),
+        ("VNPAY_HASH_SECRET", "s3cret"),
+        ("VNPAY_PAYMENT_URL", "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html"),
+        ("VNPAY_API_URL", "https://sandbox.vnpayment.vn/merchant_webapi/api/transaction"),
+    ];
+
+    #[test]
+    fn vnpay_all_or_nothing_runs() {
+        let none = config(&[]).unwrap();
+        assert!(!none.vnpay.simulator && none.vnpay.tmn_code.is_none());
+        let real = config(&REAL).unwrap();
+        assert_eq!(real.vnpay.payment_url.as_deref(), Some(REAL[2].1));
+        assert!(!real.vnpay.simulator);
+        let off = config(&[REAL[0], REAL[1], REAL[2], REAL[3], ("VNPAY_SIMULATOR", "off")]).unwrap();
+        assert!(!off.vnpay.simulator);
+    }
+
+    #[test]
+    fn a_partial_vnpay_configuration_is_refused_naming_what_is_missing() {
+        // The case of the issue: code and secret but no gateway URL must not run the simulator.
+        let err = config(&REAL[..2]).unwrap_err().to_string();
+        assert!(err.contains("VNPAY_PAYMENT_URL, VNPAY_API_URL missing"), "{err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+        assert!(!err.contains("s3cret"), "the secret is never printed: {err}");
+        let err = config(&[REAL[0], REAL[1], REAL[2]]).unwrap_err().to_string();
+        assert!(err.contains("VNPAY_API_URL missing"), "{err}");
+        assert!(!err.contains("VNPAY_TMN_CODE"), "{err}");
+        let err = config(&[REAL[2]]).unwrap_err().to_string();
+        assert!(err.contains("VNPAY_TMN_CODE, VNPAY_HASH_SECRET, VNPAY_API_URL missing"), "{err}");
+        let err = config(&[REAL[1]]).unwrap_err().to_string();
+        assert!(err.contains("VNPAY_TMN_CODE, VNPAY_PAYMENT_URL, VNPAY_API_URL missing"), "{err}");
+    }
+
+    #[test]
+    fn the_simulator_signs_with_a_given_code_and_secret_only_when_asked() {
+        let sim = config(&[REAL[0], REAL[1], ("VNPAY_SIMULATOR", "on")]).unwrap();
+        assert!(sim.vnpay.simulator);
+        assert_eq!(sim.vnpay.tmn_code.as_deref(), Some("CURTAIN1"));
+        assert!(config(&[REAL[1], ("VNPAY_SIMULATOR", "on")]).unwrap().vnpay.simulator);
+        assert!(config(&[("VNPAY_SIMULATOR", "on")]).unwrap().vnpay.simulator);
+
+        let err = config(&[REAL[0], REAL[1], REAL[2], ("VNPAY_SIMULATOR", "on")]).unwrap_err().to_string();
+        assert!(err.contains("VNPAY_SIMULATOR=on cannot be combined with VNPAY_PAYMENT_URL"), "{err}");
+        let err = config(&[REAL[2], ("VNPAY_SIMULATOR", "on")]).unwrap_err().to_string();
+        assert!(err.contains("VNPAY_PAYMENT_URL"), "{err}");
+        let err = config(&[REAL[0], REAL[1], REAL[3], ("VNPAY_SIMULATOR", "on")]).unwrap_err().to_string();
+        assert!(err.contains("cannot be combined with VNPAY_API_URL"), "{err}");
+        let err = config(&REAL.iter().copied().chain([("VNPAY_SIMULATOR", "on")]).collect::<Vec<_>>())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("VNPAY_SIMULATOR=on cannot be combined"), "{err}");
+        let err = config(&[("VNPAY_SIMULATOR", "maybe")]).unwrap_err().to_string();
+        assert!(err.contains("VNPAY_SIMULATOR must be on or off"), "{err}");
     }
 
     #[test]

@@ -157,7 +157,12 @@ async fn modify_booking(
     Ok(ApiResponse::ok(service::modify(&state, &user, id, add, remove).await?))
 }
 
-/// Cancels a pending booking and frees its seats at once.
+/// Cancels a pending or confirmed booking; its seats go back on sale at once.
+///
+/// A pending booking simply lets its hold go. A confirmed (paid) booking also voids its tickets
+/// and is refunded as the refund policy says: in full until `CURTAIN_REFUND_CUTOFF_HOURS` before
+/// the start, nothing after. The answer shows the booking already cancelled; the refund itself
+/// runs after the commit, and the buyer gets an email.
 #[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body = CancelBooking,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<BookingOut>), (status = 404, body = ErrorEnvelope),

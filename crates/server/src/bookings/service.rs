@@ -10,8 +10,8 @@ use std::{collections::HashSet, net::IpAddr};
 use chrono::{DateTime, Duration, Utc};
 use entity::{booking_seats, bookings, event_seats, events, seats};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use serde_json::json;
@@ -606,7 +606,8 @@ async fn ensure_no_payment_under_way<C: ConnectionTrait>(
     Ok(())
 }
 
-/// What cancelling a performance did to its bookings, to broadcast after the commit.
+/// What one batch of a performance's cancellation did to its bookings, to broadcast after the
+/// commit.
 #[derive(Debug, Default)]
 pub struct EventCancelled {
     pub version: i64,
@@ -614,35 +615,87 @@ pub struct EventCancelled {
     pub bookings: Vec<i64>,
 }
 
-/// Cancels every pending and paid booking of a performance that is being cancelled, in the
-/// caller's transaction: holds are released, paid bookings refunded in full, buyers told.
-pub async fn cancel_all_of_event(
-    txn: &sea_orm::DatabaseTransaction,
+/// Live bookings one cancellation transaction ends at most. A paid booking costs about twenty
+/// statements (seats, tickets, history, refund, mail); bounded batches keep each write
+/// transaction short, so sales of other performances go on meanwhile (SQLite has one writer).
+pub const CANCEL_BATCH: u64 = 20;
+
+/// The payload of the `cancel_event_bookings` job: finishes a performance's cancellation.
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct CancelEventBookings {
+    pub event_id: i64,
+    /// The staff member who cancelled, recorded in each booking's history.
+    pub actor: Option<i64>,
+}
+
+/// Cancels up to `limit` live bookings (pending or confirmed, lowest ids first) of a cancelled
+/// performance in one transaction: holds are released, paid bookings refunded in full, buyers
+/// told. Each batch stands alone (it reads the bookings still live under the performance's
+/// lock), so batches may run from the request, a job or both, and a crash between two batches
+/// loses nothing: the next batch takes up the rest.
+pub async fn cancel_batch_of_event(
+    writer: &crate::db::Writer,
     event_id: i64,
-    reason: &str,
     actor: Actor,
+    limit: u64,
     now: DateTime<Utc>,
 ) -> AppResult<EventCancelled> {
-    let event = next_version(txn, event_id, now).await?.ok_or(AppError::NotFound)?;
-    let live = bookings::Entity::find()
-        .filter(bookings::Column::EventId.eq(event_id))
-        .filter(
-            bookings::Column::Status
-                .is_in([BookingStatus::Pending.as_str(), BookingStatus::Confirmed.as_str()]),
+    with_retry(|| async move {
+        let txn = writer.begin().await?;
+        let event = next_version(&txn, event_id, now).await?.ok_or(AppError::NotFound)?;
+        if event.status != crate::events::service::CANCELLED {
+            return Err(AppError::Internal(anyhow::anyhow!("event {event_id} is not cancelled")));
+        }
+        let live = bookings::Entity::find()
+            .filter(bookings::Column::EventId.eq(event_id))
+            .filter(
+                bookings::Column::Status
+                    .is_in([BookingStatus::Pending.as_str(), BookingStatus::Confirmed.as_str()]),
+            )
+            .order_by_asc(bookings::Column::Id)
+            .limit(limit)
+            .all(&txn)
+            .await?;
+        let mut done = EventCancelled { version: event.seats_version, ..Default::default() };
+        let reason = format!("performance cancelled: {}", event.cancel_reason.unwrap_or_default());
+        for booking in live {
+            let freed = match status::status_of(&booking)? {
+                BookingStatus::Pending => {
+                    cancel_pending(&txn, &booking, event.seats_version, actor, reason.clone(), now).await?
+                }
+                _ => {
+                    cancel_paid(&txn, &booking, event.seats_version, actor, reason.clone(), true, now).await?
+                }
+            };
+            done.freed.extend(freed);
+            done.bookings.push(booking.id);
+        }
+        txn.commit().await?;
+        Ok(done)
+    })
+    .await
+}
+
+/// Ends every live booking of a cancelled performance, batch after batch, telling the seat map
+/// and each booking's watchers after every commit. Returns how many bookings it ended.
+pub async fn finish_cancelled_event(state: &AppState, job: CancelEventBookings) -> AppResult<usize> {
+    let mut ended = 0;
+    loop {
+        let batch = cancel_batch_of_event(
+            &state.writer,
+            job.event_id,
+            Actor(job.actor),
+            CANCEL_BATCH,
+            state.clock.now(),
         )
-        .all(txn)
         .await?;
-    let mut done = EventCancelled { version: event.seats_version, ..Default::default() };
-    let reason = format!("performance cancelled: {reason}");
-    for booking in live {
-        let freed = match status::status_of(&booking)? {
-            BookingStatus::Pending => {
-                cancel_pending(txn, &booking, event.seats_version, actor, reason.clone(), now).await?
-            }
-            _ => cancel_paid(txn, &booking, event.seats_version, actor, reason.clone(), true, now).await?,
-        };
-        done.freed.extend(freed);
-        done.bookings.push(booking.id);
+        state.hub.seats(job.event_id, batch.version, &batch.freed, "available").await;
+        for booking in &batch.bookings {
+            state.hub.booking(*booking, BookingStatus::Cancelled.as_str()).await;
+        }
+        ended += batch.bookings.len();
+        if (batch.bookings.len() as u64) < CANCEL_BATCH {
+            return Ok(ended);
+        }
     }
-    Ok(done)
 }

@@ -334,10 +334,19 @@ pub async fn create(db: &Writer, body: EventBody, now: DateTime<Utc>) -> AppResu
     Ok(event)
 }
 
-/// Changes an event: `PUT` passes every field, `PATCH` the ones present.
-pub async fn update(db: &Writer, id: i64, patch: EventPatch, now: DateTime<Utc>) -> AppResult<events::Model> {
+/// Changes an event: `PUT` passes every field, `PATCH` the ones present. Returns the event as it
+/// was and as it is now. When a published performance moves in time or place, a job to tell
+/// its ticket holders is queued in the same transaction (an end time alone moving tells nobody
+/// by mail: when to arrive and where stay the same).
+pub async fn update(
+    db: &Writer,
+    id: i64,
+    patch: EventPatch,
+    now: DateTime<Utc>,
+) -> AppResult<(events::Model, events::Model)> {
     let txn = db.begin().await?;
     let event = lock(&txn, id).await?;
+    let before = event.clone();
     if event.status == CANCELLED {
         return Err(invalid_transition("a cancelled event cannot be changed"));
     }
@@ -360,14 +369,47 @@ pub async fn update(db: &Writer, id: i64, patch: EventPatch, now: DateTime<Utc>)
     if let Some(tag_ids) = tag_ids {
         link_tags(&txn, id, tag_ids, now).await?;
     }
+    let moved = before.start_time != event.start_time || before.venue_id != event.venue_id;
+    if before.status == PUBLISHED && moved {
+        let change = crate::bookings::notify::EventChanged {
+            event_id: id,
+            previous_start: (before.start_time != event.start_time).then_some(before.start_time),
+            previous_venue_id: (before.venue_id != event.venue_id).then_some(before.venue_id),
+        };
+        crate::jobs::queue::enqueue(&txn, crate::jobs::kind::EVENT_CHANGED, &change, now, None, now).await?;
+    }
     txn.commit().await?;
-    Ok(event)
+    Ok((before, event))
 }
 
-/// Soft delete: the performance leaves every list; its bookings stay readable.
+/// Soft delete: the performance leaves every list; its bookings stay readable. A performance
+/// with live (pending or confirmed) bookings is refused with 409 `has_bookings`: deleting it
+/// would strand paid buyers (their booking could no longer be cancelled nor refunded through the
+/// performance); cancelling it first ends every booking properly.
 pub async fn delete(db: &Writer, id: i64, now: DateTime<Utc>) -> AppResult<()> {
     let txn = db.begin().await?;
+    // Under the event's lock: a hold or a payment that confirms takes the same lock first
+    // (`next_version`), so no booking can become live between this count and the delete.
     let event = lock(&txn, id).await?;
+    let live = entity::bookings::Entity::find()
+        .filter(entity::bookings::Column::EventId.eq(id))
+        .filter(entity::bookings::Column::Status.is_in([
+            crate::bookings::status::BookingStatus::Pending.as_str(),
+            crate::bookings::status::BookingStatus::Confirmed.as_str(),
+        ]))
+        .count(&txn)
+        .await?;
+    if live > 0 {
+        return Err(AppError::Conflict(
+            ErrorItem::new(
+                "has_bookings",
+                format!(
+                    "This performance has {live} pending or confirmed bookings: cancel it first (its bookings are cancelled and refunded), then delete it."
+                ),
+            )
+            .with_detail("bookings", live),
+        ));
+    }
     let mut active: events::ActiveModel = event.into();
     active.is_active = Set(false);
     active.updated_at = Set(now);
@@ -396,15 +438,17 @@ pub async fn publish(db: &Writer, id: i64, now: DateTime<Utc>) -> AppResult<even
     Ok(event)
 }
 
-/// Cancels a draft or a published performance: sales stop at once, the reason is kept, and
-/// every booking is cancelled with it (paid ones refunded in full) in the same transaction.
+/// Cancels a draft or a published performance: sales stop at once and the reason is kept. Its
+/// bookings are ended afterwards, in bounded batches (`bookings::service::finish_cancelled_event`):
+/// the job queued here in the same transaction guarantees they all are, even if the process
+/// stops half-way; the caller usually runs the batches at once too.
 pub async fn cancel(
     db: &Writer,
     id: i64,
     body: CancelBody,
     actor: crate::bookings::status::Actor,
     now: DateTime<Utc>,
-) -> AppResult<(events::Model, crate::bookings::service::EventCancelled)> {
+) -> AppResult<events::Model> {
     let mut c = Checks::new();
     let reason = c.text("reason", &body.reason, 1, 1_000);
     c.finish()?;
@@ -415,12 +459,21 @@ pub async fn cancel(
     }
     let mut active: events::ActiveModel = event.into();
     active.status = Set(CANCELLED.to_owned());
-    active.cancel_reason = Set(Some(reason.clone()));
+    active.cancel_reason = Set(Some(reason));
     active.updated_at = Set(now);
     let event = active.update(&txn).await?;
-    let bookings = crate::bookings::service::cancel_all_of_event(&txn, id, &reason, actor, now).await?;
+    let job = crate::bookings::service::CancelEventBookings { event_id: id, actor: actor.0 };
+    crate::jobs::queue::enqueue(
+        &txn,
+        crate::jobs::kind::CANCEL_EVENT_BOOKINGS,
+        &job,
+        now,
+        Some(format!("cancel-event-bookings:{id}")),
+        now,
+    )
+    .await?;
     txn.commit().await?;
-    Ok((event, bookings))
+    Ok(event)
 }
 
 /// The filters of the staff list.

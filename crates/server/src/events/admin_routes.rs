@@ -62,7 +62,8 @@ async fn replace_event(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<EventBody>,
 ) -> AppResult<ApiResponse<EventDetail>> {
-    let event = admin::update(&state.writer, id, body.into(), state.clock.now()).await?;
+    let (before, event) = admin::update(&state.writer, id, body.into(), state.clock.now()).await?;
+    announce_change(&state, &before, &event).await;
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
 }
 
@@ -78,22 +79,28 @@ async fn update_event(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<EventPatch>,
 ) -> AppResult<ApiResponse<EventDetail>> {
-    let before = service::find_active(&state.db, id).await.ok();
-    let event = admin::update(&state.writer, id, body, state.clock.now()).await?;
-    if let Some(before) = before
-        && event.status == service::PUBLISHED
-        && (before.start_time != event.start_time || before.end_time != event.end_time)
-    {
-        let message = format!("{} now starts at {}", event.title, event.start_time.to_rfc3339());
-        let change = Message::Event { event_id: id, change: "time_changed".into(), message };
-        state.hub.publish(Topic::System, change).await;
-    }
+    let (before, event) = admin::update(&state.writer, id, body, state.clock.now()).await?;
+    announce_change(&state, &before, &event).await;
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
 }
 
-/// Soft-deletes a performance (staff): it leaves every list; its bookings stay readable.
+/// Tells live clients (the system channel) that a published performance moved in time, whichever
+/// of `PUT` and `PATCH` moved it. Ticket holders are mailed by the job `update` queued.
+async fn announce_change(state: &AppState, before: &entity::events::Model, event: &entity::events::Model) {
+    if event.status == service::PUBLISHED
+        && (before.start_time != event.start_time || before.end_time != event.end_time)
+    {
+        let message = format!("{} now starts at {}", event.title, event.start_time.to_rfc3339());
+        let change = Message::Event { event_id: event.id, change: "time_changed".into(), message };
+        state.hub.publish(Topic::System, change).await;
+    }
+}
+
+/// Soft-deletes a performance (staff): it leaves every list; its bookings stay readable. A
+/// performance with pending or confirmed bookings must be cancelled first (409 `has_bookings`).
 #[utoipa::path(delete, path = "/api/events/{id}", tag = "events", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "`has_bookings`: cancel the performance first", body = ErrorEnvelope)))]
 async fn delete_event(
     State(state): State<AppState>,
     _staff: Staff,
@@ -135,7 +142,8 @@ async fn publish_event(
 }
 
 /// Cancels a draft or published performance (staff): sales stop, the reason is shown, and every
-/// booking is cancelled — paid ones refunded in full through the gateway.
+/// booking is cancelled — paid ones refunded in full through the gateway. Bookings are ended in
+/// short batches after sales stopped; the answer comes once all are.
 #[utoipa::path(post, path = "/api/events/{id}/cancel", tag = "events", params(("id" = i64, Path)), request_body = CancelBody,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
@@ -148,16 +156,19 @@ async fn cancel_event(
     ApiJson(body): ApiJson<CancelBody>,
 ) -> AppResult<ApiResponse<EventDetail>> {
     let actor = crate::bookings::status::Actor(Some(staff.id()));
-    let (event, cancelled) = admin::cancel(&state.writer, id, body, actor, state.clock.now()).await?;
-    state.hub.seats(id, cancelled.version, &cancelled.freed, "available").await;
-    for booking in &cancelled.bookings {
-        state.hub.booking(*booking, "cancelled").await;
-    }
+    let event = admin::cancel(&state.writer, id, body, actor, state.clock.now()).await?;
     let message = event.cancel_reason.clone().unwrap_or_default();
     state
         .hub
         .publish(Topic::System, Message::Event { event_id: id, change: "cancelled".into(), message })
         .await;
+    // Sales have stopped; the bookings are ended now, batch by batch. Should this stop half-way
+    // (a crash, a deploy, a batch that keeps losing races), the job queued with the cancellation
+    // finishes them: the performance is cancelled either way, which is what the answer says.
+    let job = crate::bookings::service::CancelEventBookings { event_id: id, actor: actor.0 };
+    if let Err(err) = crate::bookings::service::finish_cancelled_event(&state, job).await {
+        tracing::warn!(event_id = id, error = ?err, "cancelling bookings stopped; the queued job will finish");
+    }
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
 }
 

@@ -61,21 +61,18 @@ async fn list_events(
     State(state): State<AppState>,
     ApiQuery(raw): ApiQuery<HashMap<String, String>>,
 ) -> AppResult<ApiResponse<Value>> {
-    let key = cache::list_key("events", &raw);
     let mut params = Params::new(raw);
     let filter = EventFilter::read(&mut params);
     params.finish()?;
-    cached_list(&state, key, &filter).await
+    cached_list(&state, &filter).await
 }
 
 /// A page of the public list, from the cache when it holds one for the current generation.
-pub async fn cached_list(
-    state: &AppState,
-    key: String,
-    filter: &EventFilter,
-) -> AppResult<ApiResponse<Value>> {
+/// Keyed by the parsed filter, never the raw query string: parameters the list does not read,
+/// their order and their spelling (`page=01`, `q=HAMLET`) make no new entry.
+pub async fn cached_list(state: &AppState, filter: &EventFilter) -> AppResult<ApiResponse<Value>> {
     let now = state.clock.now();
-    let key = format!("{key}:{}", state.cache.generation(cache::LISTS).await);
+    let key = format!("list:events:{}:{}", filter.cache_key(), state.cache.generation(cache::LISTS).await);
     if let Some(hit) = state.cache.get(&key, now).await {
         return Ok(ApiResponse::with_pagination(hit.data, hit.pagination));
     }

@@ -63,6 +63,31 @@ impl EventFilter {
         }
         filter
     }
+
+    /// The filter in one canonical form, for cache keys: two filters that select the same page
+    /// give the same key (values as `list` reads them: `q` lower-cased, a category or tag as the
+    /// id or lower-cased slug it matches, times in UTC). Bounded in size by `read`'s limits.
+    pub fn cache_key(&self) -> String {
+        let id_or_slug = |v: &Option<String>| {
+            v.as_deref().map(|v| match v.parse::<i64>() {
+                Ok(id) => format!("id:{id}"),
+                Err(_) => format!("slug:{}", v.to_lowercase()),
+            })
+        };
+        serde_json::json!([
+            self.q.as_deref().map(str::to_lowercase),
+            id_or_slug(&self.category),
+            id_or_slug(&self.tag),
+            self.venue,
+            self.date_from.map(|t| t.to_rfc3339()),
+            self.date_to.map(|t| t.to_rfc3339()),
+            self.featured,
+            self.ordering,
+            self.page.page,
+            self.page.page_size,
+        ])
+        .to_string()
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -448,6 +473,38 @@ pub async fn detail_of(db: &Reader, event: events::Model) -> AppResult<EventDeta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn filter_of(query: &[(&str, &str)]) -> EventFilter {
+        let mut params = Params::new(query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        let filter = EventFilter::read(&mut params);
+        assert!(params.finish().is_ok());
+        filter
+    }
+
+    #[test]
+    fn cache_keys_depend_on_what_the_list_selects_only() {
+        let plain = filter_of(&[]).cache_key();
+        let noisy = filter_of(&[
+            ("utm_source", "newsletter"),
+            ("page", "01"),
+            ("page_size", "20"),
+            ("ordering", "start_time"),
+            ("q", "  "),
+            ("junk", &"x".repeat(10_000)),
+        ]);
+        assert_eq!(noisy.cache_key(), plain);
+        assert_eq!(
+            filter_of(&[("q", "HAMLET"), ("category", "Drama"), ("date_from", "2026-12-01")]).cache_key(),
+            filter_of(&[("date_from", "2026-12-01T07:00:00+07:00"), ("category", "drama"), ("q", "hamlet")])
+                .cache_key()
+        );
+        assert_eq!(filter_of(&[("tag", "007")]).cache_key(), filter_of(&[("tag", "7")]).cache_key());
+        assert_ne!(filter_of(&[("page", "2")]).cache_key(), plain);
+        assert_ne!(
+            filter_of(&[("q", "a&page=2")]).cache_key(),
+            filter_of(&[("q", "a"), ("page", "2")]).cache_key()
+        );
+    }
 
     #[test]
     fn like_patterns_match_wildcards_literally() {

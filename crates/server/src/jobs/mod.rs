@@ -16,6 +16,8 @@ pub mod kind {
     pub const CLEANUP: &str = "cleanup";
     pub const REFUND_PAYMENT: &str = "refund_payment";
     pub const SYNC_PAYMENTS: &str = "sync_payments";
+    pub const CANCEL_EVENT_BOOKINGS: &str = "cancel_event_bookings";
+    pub const EVENT_CHANGED: &str = "event_changed";
 }
 
 /// Why a job failed, and whether trying again could help.

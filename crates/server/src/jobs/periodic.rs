@@ -4,7 +4,7 @@
 use crate::db::Writer;
 use chrono::{DateTime, Duration, Utc};
 use entity::{bookings, events, jobs, refresh_tokens, revoked_access_tokens, user_tokens};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::json;
 
 use super::{JobError, email, kind, queue};
@@ -66,31 +66,51 @@ pub async fn complete_bookings(state: &AppState) -> Result<(), JobError> {
 /// Queues the day-before reminder of every confirmed booking whose performance starts within 24
 /// hours; once per booking ever.
 pub async fn send_reminders(state: &AppState) -> Result<(), JobError> {
+    queue_reminders(state).await.map(|_| ())
+}
+
+/// The reminder duty; returns how many bookings it read. Only bookings not yet reminded are
+/// read: each reminder is marked on its booking (`reminded_at`) in the transaction that queues
+/// it, so a run every 15 minutes does not rebuild the mail of every ticket holder of tomorrow's
+/// performances only for the queue's dedupe key to drop it.
+pub async fn queue_reminders(state: &AppState) -> Result<usize, JobError> {
     let now = state.clock.now();
     let soon: Vec<events::Model> = events::Entity::find()
         .filter(events::Column::StartTime.gt(now))
         .filter(events::Column::StartTime.lte(now + Duration::hours(24)))
         .filter(events::Column::Status.eq("published"))
+        .filter(events::Column::IsActive.eq(true))
         .all(&state.db)
         .await?;
+    let mut read = 0;
     for event in soon {
-        let confirmed = bookings::Entity::find()
+        let due = bookings::Entity::find()
             .filter(bookings::Column::EventId.eq(event.id))
             .filter(bookings::Column::Status.eq(BookingStatus::Confirmed.as_str()))
+            .filter(bookings::Column::RemindedAt.is_null())
             .all(&state.db)
             .await?;
-        for booking in confirmed {
-            let Some(job) =
-                notify::booking_email(&state.db, &booking, Template::Reminder, |_| json!({})).await?
-            else {
-                continue;
-            };
+        read += due.len();
+        for booking in due {
+            let job = notify::booking_email(&state.db, &booking, Template::Reminder, |_| json!({})).await?;
             let txn = state.begin_write().await?;
-            email::enqueue_once(&txn, &job, format!("reminder:{}", booking.id), now).await?;
+            // Conditional: a second worker running the same duty marks (and mails) it only once.
+            let claimed = bookings::Entity::update_many()
+                .col_expr(bookings::Column::RemindedAt, Expr::val(Some(now)))
+                .filter(bookings::Column::Id.eq(booking.id))
+                .filter(bookings::Column::RemindedAt.is_null())
+                .exec(&txn)
+                .await?
+                .rows_affected;
+            if claimed == 1
+                && let Some(job) = job
+            {
+                email::enqueue_once(&txn, &job, format!("reminder:{}", booking.id), now).await?;
+            }
             txn.commit().await?;
         }
     }
-    Ok(())
+    Ok(read)
 }
 
 /// Deletes what nobody needs any more: expired tokens and old finished jobs.

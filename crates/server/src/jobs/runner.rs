@@ -37,6 +37,17 @@ pub async fn dispatch(state: &AppState, job: &jobs::Model) -> Result<(), JobErro
             )
             .await
         }
+        kind::CANCEL_EVENT_BOOKINGS => {
+            let job = serde_json::from_value(job.payload.clone()).map_err(parse_error)?;
+            crate::bookings::service::finish_cancelled_event(state, job).await.map(|_| ()).map_err(Into::into)
+        }
+        kind::EVENT_CHANGED => {
+            let change = serde_json::from_value(job.payload.clone()).map_err(parse_error)?;
+            crate::bookings::notify::tell_ticket_holders(state, job.id, change)
+                .await
+                .map(|_| ())
+                .map_err(Into::into)
+        }
         other => Err(JobError::permanent(format!("unknown job kind {other:?}"))),
     }
 }

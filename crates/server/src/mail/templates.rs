@@ -17,16 +17,19 @@ pub enum Template {
     BookingCancelled,
     Refund,
     Reminder,
+    /// A performance the buyer holds tickets for moved in time or place.
+    EventChanged,
 }
 
 impl Template {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Welcome,
         Self::PasswordReset,
         Self::BookingConfirmed,
         Self::BookingCancelled,
         Self::Refund,
         Self::Reminder,
+        Self::EventChanged,
     ];
 
     pub fn name(self) -> &'static str {
@@ -37,6 +40,7 @@ impl Template {
             Self::BookingCancelled => "booking_cancelled",
             Self::Refund => "refund",
             Self::Reminder => "reminder",
+            Self::EventChanged => "event_changed",
         }
     }
 
@@ -54,6 +58,8 @@ impl Template {
             (Self::Refund, Locale::Vi) => "Hoàn tiền cho đặt chỗ {{ reference }}",
             (Self::Reminder, Locale::En) => "Tomorrow: {{ event_title }}",
             (Self::Reminder, Locale::Vi) => "Ngày mai: {{ event_title }}",
+            (Self::EventChanged, Locale::En) => "{{ event_title }} has changed (booking {{ reference }})",
+            (Self::EventChanged, Locale::Vi) => "{{ event_title }} có thay đổi (đặt chỗ {{ reference }})",
         }
     }
 }
@@ -115,6 +121,10 @@ const SOURCES: &[(&str, &str)] = mail_templates![
     "reminder.en.html",
     "reminder.vi.txt",
     "reminder.vi.html",
+    "event_changed.en.txt",
+    "event_changed.en.html",
+    "event_changed.vi.txt",
+    "event_changed.vi.html",
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -182,6 +192,7 @@ mod tests {
             "venue_address": "12 Đồng Khởi", "starts": "19:30 27/11/2026",
             "seats": [{"section": "Orchestra", "row": "A", "number": 5, "price": "550,000 VND"}],
             "total": "550,000 VND", "refund": "550,000 VND", "amount": "550,000 VND", "reason": "illness",
+            "previous_starts": "19:30 26/11/2026", "previous_venue": "Nhà hát Lớn",
         })
     }
 
@@ -202,6 +213,15 @@ mod tests {
         let vi = render(Template::BookingConfirmed, Locale::Vi, "a@b.co", &sample()).unwrap();
         assert_eq!(vi.subject, "Vé của bạn cho Tấm Cám (CUR-7K3Q9X)");
         assert!(vi.text.contains("hàng A, ghế 5"));
+        let moved = render(Template::EventChanged, Locale::Vi, "a@b.co", &sample()).unwrap();
+        assert_eq!(moved.subject, "Tấm Cám có thay đổi (đặt chỗ CUR-7K3Q9X)");
+        assert!(moved.text.contains("Thời gian mới: 19:30 27/11/2026 (trước đây là 19:30 26/11/2026)"));
+        let moved = render(Template::EventChanged, Locale::En, "a@b.co", &sample()).unwrap();
+        assert!(
+            moved.text.contains("New place: Sen Vàng, 12 Đồng Khởi (it was Nhà hát Lớn)"),
+            "{}",
+            moved.text
+        );
     }
 
     #[test]

@@ -29,22 +29,35 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<HashMap<Str
         (_, Some(error)) if error == "signature" => json!({"title": "Payment not verified",
             "text": "The answer from the payment gateway could not be verified. If money was taken, it will be confirmed or refunded automatically.", "color": "#fde2e1"}),
         (Some(txn_ref), None) => match result_of(&state, txn_ref).await {
-            Ok(Some((payment, booking, refunding))) => {
+            Ok(Some((payment, booking, not_confirmed))) => {
                 let reference = booking.reference.clone();
-                match (payment.status.as_str(), if refunding { "refunding" } else { booking.status.as_str() })
-                {
-                    ("initiated", _) => {
+                match (payment.status.as_str(), booking.status.as_str(), not_confirmed) {
+                    ("initiated", _, _) => {
                         json!({"title": "Waiting for the bank…", "waiting": true, "reference": reference,
                         "text": "Your bank has not confirmed the payment yet. This page refreshes by itself.", "color": "#eef2f7"})
                     }
-                    ("failed", _) => json!({"title": "Payment not completed", "reference": reference,
+                    ("failed", _, _) => json!({"title": "Payment not completed", "reference": reference,
                         "text": "The payment was cancelled or declined. Your seats stay held until the hold runs out: you can try again.", "color": "#fef0c7"}),
-                    (_, "confirmed" | "completed") => {
+                    (_, _, Some(why)) => {
+                        json!({"title": "Payment received — refund on its way", "reference": reference,
+                        "text": format!("The payment arrived but the booking could not be confirmed ({why}). The full amount is being refunded."), "color": "#fef0c7"})
+                    }
+                    (_, "confirmed" | "completed", None) => {
                         json!({"title": "Paid — booking confirmed", "reference": reference,
                         "text": "Thank you! Your e-tickets and receipt are on their way by email.", "color": "#d1fadf"})
                     }
-                    _ => json!({"title": "Payment received — refund on its way", "reference": reference,
-                        "text": "The payment arrived after your seats were released and taken, so the booking could not be confirmed. The full amount is being refunded.", "color": "#fef0c7"}),
+                    // Paid and confirmed, then ended later (by the buyer, the box office or a
+                    // cancelled performance): the payment itself was on time.
+                    (_, "refunded", None) => {
+                        json!({"title": "Paid — booking since refunded", "reference": reference,
+                        "text": "This payment confirmed the booking; the booking has since been refunded. The email about the refund has the details.", "color": "#eef2f7"})
+                    }
+                    (_, "cancelled", None) => {
+                        json!({"title": "Paid — booking since cancelled", "reference": reference,
+                        "text": "This payment confirmed the booking; the booking has since been cancelled. Any refund due goes back the way you paid; the email about the cancellation has the details.", "color": "#eef2f7"})
+                    }
+                    _ => json!({"title": "Payment received", "reference": reference,
+                        "text": "Your payment was received. Your bookings show where this booking stands.", "color": "#eef2f7"}),
                 }
             }
             Ok(None) => {

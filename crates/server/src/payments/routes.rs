@@ -187,12 +187,12 @@ async fn vnpay_ipn(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
     Json(IpnAnswer { RspCode: code.to_owned(), Message: message.to_owned() })
 }
 
-/// What the result page shows for a payment attempt: the payment, its booking, and whether
-/// Curtain itself is refunding it (it arrived for a booking it could not confirm).
+/// What the result page shows for a payment attempt: the payment, its booking, and — when
+/// Curtain itself is refunding it because it arrived for a booking it could not confirm — why.
 pub async fn result_of(
     state: &AppState,
     txn_ref: &str,
-) -> AppResult<Option<(payments::Model, bookings::Model, bool)>> {
+) -> AppResult<Option<(payments::Model, bookings::Model, Option<String>)>> {
     let Some(payment) =
         payments::Entity::find().filter(payments::Column::TxnRef.eq(txn_ref)).one(&state.db).await?
     else {
@@ -200,11 +200,12 @@ pub async fn result_of(
     };
     let booking =
         bookings::Entity::find_by_id(payment.booking_id).one(&state.db).await?.ok_or(AppError::NotFound)?;
-    let refunding = entity::refunds::Entity::find()
+    // Refunds nobody asked for are the ones settling decided on (staff and buyers are named).
+    let not_confirmed = entity::refunds::Entity::find()
         .filter(entity::refunds::Column::PaymentId.eq(payment.id))
         .filter(entity::refunds::Column::RequestedBy.is_null())
         .one(&state.db)
         .await?
-        .is_some();
-    Ok(Some((payment, booking, refunding)))
+        .map(|refund| refund.reason);
+    Ok(Some((payment, booking, not_confirmed)))
 }

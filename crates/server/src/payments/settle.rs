@@ -146,12 +146,18 @@ async fn take_seats(
     payment: &payments::Model,
     now: DateTime<Utc>,
 ) -> AppResult<Result<Vec<i64>, String>> {
-    let current = status::status_of(booking)?;
-    if !matches!(current, BookingStatus::Pending | BookingStatus::Expired) {
-        return Ok(Err(format!("the booking was already {current} when the payment arrived")));
+    // The performance first: when it is gone, that is what the buyer needs to hear (its
+    // bookings were cancelled with it). A deleted performance sells nothing any more, even to a
+    // payment started before.
+    if !event.is_active {
+        return Ok(Err("the performance was deleted".into()));
     }
     if event.status != "published" {
         return Ok(Err("the performance was cancelled".into()));
+    }
+    let current = status::status_of(booking)?;
+    if !matches!(current, BookingStatus::Pending | BookingStatus::Expired) {
+        return Ok(Err(format!("the booking was already {current} when the payment arrived")));
     }
     if payment.amount != booking.total {
         return Ok(Err("the booking changed after the payment started".into()));

@@ -67,10 +67,9 @@ async fn venue_events(
     ApiQuery(raw): ApiQuery<HashMap<String, String>>,
 ) -> AppResult<ApiResponse<serde_json::Value>> {
     service::find_active(&state.db, id).await?;
-    let key = crate::cache::list_key(&format!("venue-{id}-events"), &raw);
     let mut params = Params::new(raw);
     let mut filter = events::EventFilter::read(&mut params);
     params.finish()?;
     filter.venue = Some(id);
-    crate::events::routes::cached_list(&state, key, &filter).await
+    crate::events::routes::cached_list(&state, &filter).await
 }

@@ -106,3 +106,38 @@ async fn a_price_change_shows_in_the_detail_and_the_seat_map() {
     assert_eq!(map.data()["sections"][0]["price"], 600_000);
     assert_eq!(map.data()["sections"][0]["seats"][0]["price"], 600_000);
 }
+
+#[tokio::test]
+async fn parameters_the_list_does_not_read_share_one_cached_entry() {
+    for backend in backends() {
+        let app = TestApp::builder().demo().backend(&backend).spawn().await;
+        let (event, _) = app.demo_event(0).await;
+        let first = app.get("/api/events/").await.data()[0]["title"].clone();
+        let (venue_id, venue_first) = {
+            let detail = app.get(&format!("/api/events/{event}")).await;
+            let venue = detail.data()["venue"]["id"].as_i64().unwrap();
+            (venue, app.get(&format!("/api/venues/{venue}/events")).await.data()[0]["title"].clone())
+        };
+
+        // Changed behind the API's back: an answer still showing the old title came from the cache.
+        let row = events::Entity::find_by_id(event).one(app.db()).await.unwrap().unwrap();
+        let mut sneaky = row.into_active_model();
+        sneaky.title = Set("Changed directly".into());
+        sneaky.update(app.db()).await.unwrap();
+
+        let junk = "x".repeat(2_000);
+        for query in [
+            "?utm_source=newsletter".to_owned(),
+            "?page=1&page_size=20&ordering=start_time".to_owned(),
+            "?page_size=020&page=01".to_owned(),
+            format!("?junk={junk}"),
+            "?q=&category=".to_owned(),
+        ] {
+            let res = app.get(&format!("/api/events/{query}")).await;
+            assert_eq!(res.status, 200, "{query}: {}", res.text);
+            assert_eq!(res.data()[0]["title"], first, "{backend:?} {query}: a new cache entry was made");
+            let res = app.get(&format!("/api/venues/{venue_id}/events{query}")).await;
+            assert_eq!(res.data()[0]["title"], venue_first, "{backend:?} {query}");
+        }
+    }
+}

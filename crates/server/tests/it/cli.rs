@@ -101,3 +101,28 @@ fn a_zero_for_a_setting_that_must_be_positive_stops_the_start_in_one_line() {
         assert!(stderr.contains(key) && stderr.contains("at least 1"), "{stderr}");
     }
 }
+
+/// A half-configured gateway never falls back to the simulator (which would give tickets away):
+/// the binary refuses to start, in one line that names what is missing and never the secret.
+#[test]
+fn a_partial_vnpay_configuration_refuses_to_start() {
+    let partial = [("VNPAY_TMN_CODE", "CURTAIN1"), ("VNPAY_HASH_SECRET", "hush-hush-secret")];
+    let out = curtain(&["migrate"], &partial);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("VNPAY_PAYMENT_URL, VNPAY_API_URL missing"), "{stderr}");
+    assert!(!stderr.contains("hush-hush-secret"), "{stderr}");
+
+    let simulated_with_a_gateway_url = [
+        ("VNPAY_SIMULATOR", "on"),
+        ("VNPAY_TMN_CODE", "CURTAIN1"),
+        ("VNPAY_HASH_SECRET", "hush-hush-secret"),
+        ("VNPAY_PAYMENT_URL", "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html"),
+    ];
+    let out = curtain(&["migrate"], &simulated_with_a_gateway_url);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("VNPAY_SIMULATOR=on cannot be combined with VNPAY_PAYMENT_URL"), "{stderr}");
+}

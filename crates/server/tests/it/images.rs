@@ -137,3 +137,40 @@ async fn a_50_mb_upload_is_payload_too_large_in_the_envelope() {
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(event_images::Entity::find().count(app.db()).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn images_of_a_draft_are_for_staff_only_until_it_is_published() {
+    let app = TestApp::spawn().await;
+    let token = staff(&app).await;
+    let venue = fixtures::venue(&app, &token, "Nhà hát Lớn").await;
+    let stalls = fixtures::section(&app, &token, venue, "Stalls", 1, 4).await;
+    let event = fixtures::draft(&app, &token, venue, "Unannounced premiere", 20).await;
+    let res = app.upload(&format!("/api/events/{event}/images"), "p.png", &tiny_png(), None, &token).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let url = app.url(res.data()["url"].as_str().unwrap());
+    let customer = fixtures::access(&app.customer("ana@example.com").await);
+
+    // Anonymous visitors, customers and bad tokens get the same 404 as for no image at all.
+    assert_eq!(app.client.get(&url).send().await.unwrap().status(), 404);
+    assert_eq!(app.client.get(&url).bearer_auth(&customer).send().await.unwrap().status(), 404);
+    assert_eq!(app.client.get(&url).bearer_auth("not-a-token").send().await.unwrap().status(), 404);
+    // Staff see it (a staff page fetches it with its token), and no cache keeps it.
+    let res = app.client.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), tiny_png().as_slice());
+
+    // Published: public, and cacheable for a year.
+    let prices = json!({"prices": [{"section_id": stalls, "price": 100_000}]});
+    assert_eq!(app.put(&format!("/api/events/{event}/prices"), &prices, &token).await.status, 200);
+    let res = app.post(&format!("/api/events/{event}/publish"), &json!({}), Some(&token)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let res = app.client.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+
+    // Deleted: back to staff only.
+    assert_eq!(app.delete(&format!("/api/events/{event}"), &token).await.status, 204);
+    assert_eq!(app.client.get(&url).send().await.unwrap().status(), 404);
+    assert_eq!(app.client.get(&url).bearer_auth(&token).send().await.unwrap().status(), 200);
+}

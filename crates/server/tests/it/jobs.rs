@@ -289,6 +289,10 @@ async fn the_day_before_each_confirmed_buyer_gets_one_reminder() {
     periodic::send_reminders(&app.state).await.unwrap();
     let reminders: Vec<String> = app.mails().await.into_iter().filter(|m| m.contains("Tomorrow")).collect();
     assert_eq!(reminders.len(), 1, "once, however often the duty runs");
+    // Later runs do not even read the booking again.
+    assert_eq!(periodic::queue_reminders(&app.state).await.unwrap(), 0);
+    let booking = entity::bookings::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap();
+    assert_eq!(booking.reminded_at, Some(start - Duration::hours(20)));
     assert!(reminders[0].contains("To: fan@example.com"));
     assert!(
         reminders[0].contains("Subject: Tomorrow: =?utf-8?") || reminders[0].contains("Subject: Tomorrow:")

@@ -99,3 +99,32 @@ async fn the_docs_viewer_is_served_without_any_download() {
     assert_eq!(bundle.status, 200);
     assert!(bundle.text.len() > 100_000);
 }
+
+/// What an operation says it does matches what it does: cancelling a booking also cancels (and
+/// refunds) paid ones; deleting a performance can be refused while it has live bookings.
+#[test]
+fn operation_summaries_tell_the_truth() {
+    let (_, document) = curtain::app::api_document();
+    let doc = serde_json::to_value(&document).unwrap();
+    let cancel = &doc["paths"]["/api/bookings/{id}/cancel"]["post"];
+    let summary = cancel["summary"].as_str().unwrap();
+    assert!(summary.contains("pending or confirmed"), "{summary}");
+    assert!(cancel["description"].as_str().unwrap().contains("refunded"), "{cancel}");
+    let delete = &doc["paths"]["/api/events/{id}"]["delete"];
+    assert!(delete["responses"]["409"]["description"].as_str().unwrap().contains("has_bookings"));
+}
+
+/// Every target the Makefile declares phony exists (`make check-deploy` used to answer "No rule").
+#[test]
+fn every_phony_make_target_exists() {
+    let makefile = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Makefile")).unwrap();
+    let phony: Vec<&str> =
+        makefile.lines().filter_map(|l| l.strip_prefix(".PHONY:")).flat_map(str::split_whitespace).collect();
+    assert!(phony.contains(&"test"), "{phony:?}");
+    for target in phony {
+        assert!(
+            makefile.lines().any(|l| l.starts_with(&format!("{target}:"))),
+            "the Makefile declares {target} phony but has no such target"
+        );
+    }
+}

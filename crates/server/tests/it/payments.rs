@@ -18,7 +18,13 @@ pub const SECRET: &str = "test_secret";
 
 /// A demo theater whose simulator signs with a known code and secret.
 pub async fn app() -> TestApp {
-    TestApp::builder().demo().env("VNPAY_TMN_CODE", TMN).env("VNPAY_HASH_SECRET", SECRET).spawn().await
+    TestApp::builder()
+        .demo()
+        .env("VNPAY_SIMULATOR", "on")
+        .env("VNPAY_TMN_CODE", TMN)
+        .env("VNPAY_HASH_SECRET", SECRET)
+        .spawn()
+        .await
 }
 
 pub async fn book(app: &TestApp, token: &str, event: i64, seats: &[i64]) -> i64 {
@@ -592,4 +598,148 @@ async fn cancelling_a_performance_cancels_every_booking_and_refunds_the_paid_one
         mails.iter().any(|m| m.contains("lead actor ill") && m.contains("cancelled")),
         "the buyer is told why"
     );
+}
+
+#[tokio::test]
+async fn a_performance_with_live_bookings_cannot_be_deleted_and_a_late_payment_for_a_deleted_one_is_refunded()
+{
+    let app = app().await;
+    let (_, token) = app.quick_user("lan@example.com", Role::Customer).await;
+    let (_, staff) = app.quick_user("staff@example.com", Role::Staff).await;
+    let (event, seats) = app.demo_event(0).await;
+    let path = format!("/api/events/{event}");
+
+    // A confirmed booking, and a pending one: deleting would strand them.
+    let paid = buy(&app, &token, event, &seats[..1]).await;
+    let res = app.delete(&path, &staff).await;
+    assert_eq!((res.status.as_u16(), res.error_code()), (409, "has_bookings"), "{}", res.text);
+    let res = app.post(&format!("/api/bookings/{paid}/cancel/"), &json!({}), Some(&token)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let late = book(&app, &token, event, &seats[2..4]).await;
+    let (late_payment, url) = start(&app, &token, late).await;
+    let (callback, _) = decide(&url, "pay", false).await;
+    let res = app.delete(&path, &staff).await;
+    assert_eq!((res.status.as_u16(), res.error_code()), (409, "has_bookings"), "{}", res.text);
+    assert_eq!(app.get(&path).await.status, 200, "still there");
+
+    // Once the hold has run out nothing is live: the performance may go.
+    app.clock.advance(Duration::minutes(11));
+    curtain::worker::run_once(&app.state).await;
+    assert_eq!(status(&app, late).await, "expired");
+    assert_eq!(app.delete(&path, &staff).await.status, 204);
+
+    // The payment started before arrives now: refunded, never a booking for a deleted performance.
+    assert_eq!(ipn(&app, &callback).await.0, "00");
+    assert_eq!(status(&app, late).await, "expired");
+    let refund = refunds::Entity::find()
+        .filter(refunds::Column::PaymentId.eq(late_payment))
+        .one(app.db())
+        .await
+        .unwrap()
+        .expect("a refund of the late payment");
+    assert_eq!(refund.reason, "the performance was deleted");
+    app.drain_jobs().await;
+    let p = payment(&app, late_payment).await;
+    assert_eq!((p.status.as_str(), p.refunded_amount), ("refunded", p.amount));
+    let sold = entity::event_seats::Entity::find().filter(entity::event_seats::Column::BookingId.eq(late));
+    assert_eq!(sold.count(app.db()).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_payment_for_a_cancelled_performance_is_refunded_and_the_page_says_why() {
+    let app = app().await;
+    let (_, token) = app.quick_user("lan@example.com", Role::Customer).await;
+    let (_, staff) = app.quick_user("staff@example.com", Role::Staff).await;
+    let (event, seats) = app.demo_event(0).await;
+    let booking = book(&app, &token, event, &seats[..2]).await;
+    let (payment_id, url) = start(&app, &token, booking).await;
+    let (callback, result) = decide(&url, "pay", false).await;
+    let res =
+        app.post(&format!("/api/events/{event}/cancel"), &json!({"reason": "flooded"}), Some(&staff)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(ipn(&app, &callback).await.0, "00");
+    assert_eq!(status(&app, booking).await, "cancelled");
+    let page = app.get(&result).await.text;
+    assert!(page.contains("refund on its way") && page.contains("the performance was cancelled"), "{page}");
+    app.drain_jobs().await;
+    let p = payment(&app, payment_id).await;
+    assert_eq!((p.status.as_str(), p.refunded_amount), ("refunded", p.amount));
+}
+
+#[tokio::test]
+async fn the_result_page_of_a_paid_booking_cancelled_later_does_not_blame_a_late_payment() {
+    let app = app().await;
+    let (_, token) = app.quick_user("lan@example.com", Role::Customer).await;
+    let (event, seats) = app.demo_event(0).await;
+    let booking = book(&app, &token, event, &seats[..1]).await;
+    let (_, url) = start(&app, &token, booking).await;
+    let (_, result) = decide(&url, "pay", true).await;
+    assert!(app.get(&result).await.text.contains("Paid — booking confirmed"));
+    let res = app.post(&format!("/api/bookings/{booking}/cancel/"), &json!({}), Some(&token)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let page = app.get(&result).await.text;
+    assert!(page.contains("Paid — booking since cancelled"), "{page}");
+    assert!(!page.contains("released") && !page.contains("could not be confirmed"), "{page}");
+}
+
+/// Cancelling a performance ends its bookings in short batches after sales stop; a cancellation
+/// cut off half-way (the process stopped) is finished by the job queued with it.
+#[tokio::test]
+async fn a_performance_cancellation_cut_off_half_way_is_finished_by_its_job() {
+    use curtain::{bookings::status::Actor, events::admin::CancelBody};
+    let app = app().await;
+    let (staff_id, _) = app.quick_user("staff@example.com", Role::Staff).await;
+    let (event, seats) = app.demo_event(0).await;
+    let mut paid = Vec::new();
+    for (i, pair) in seats[..4].chunks(2).enumerate() {
+        let (_, token) = app.quick_user(&format!("fan{i}@example.com"), Role::Customer).await;
+        paid.push(buy(&app, &token, event, pair).await);
+    }
+    let mut pending = Vec::new();
+    for (i, seat) in seats[10..51].iter().enumerate() {
+        let (_, token) = app.quick_user(&format!("waiting{i}@example.com"), Role::Customer).await;
+        pending.push(book(&app, &token, event, &[*seat]).await);
+    }
+
+    // Sales stop at once; then one batch runs, and the process stops.
+    let actor = Actor(Some(staff_id));
+    let body = CancelBody { reason: "flooded stage".into() };
+    curtain::events::admin::cancel(&app.state.writer, event, body, actor, app.clock_now()).await.unwrap();
+    let first = curtain::bookings::service::cancel_batch_of_event(
+        &app.state.writer,
+        event,
+        actor,
+        1,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.bookings, [paid[0]]);
+    assert_eq!(status(&app, paid[0]).await, "cancelled");
+    assert_eq!(status(&app, paid[1]).await, "confirmed");
+    assert_eq!(status(&app, pending[0]).await, "pending");
+    let (_, late) = app.quick_user("late@example.com", Role::Customer).await;
+    let res =
+        app.post("/api/bookings/", &json!({"event_id": event, "seat_ids": [seats[60]]}), Some(&late)).await;
+    assert_eq!((res.status.as_u16(), res.error_code()), (409, "sales_closed"), "{}", res.text);
+
+    // The job finishes the rest (in several batches), and every paid booking is refunded.
+    app.drain_jobs().await;
+    for id in paid.iter().chain(&pending) {
+        assert_eq!(status(&app, *id).await, "cancelled", "booking {id}");
+    }
+    for id in &paid {
+        let p = payment_of_booking(&app, *id).await;
+        assert_eq!((p.status.as_str(), p.refunded_amount), ("refunded", p.amount), "booking {id}");
+    }
+    let map = app.seat_statuses(event).await;
+    assert!(seats[..51].iter().all(|s| map[s] == "available"));
+    let history = entity::booking_history::Entity::find()
+        .filter(entity::booking_history::Column::BookingId.eq(paid[1]))
+        .all(app.db())
+        .await
+        .unwrap();
+    let last = history.last().unwrap();
+    assert_eq!((last.to_status.as_str(), last.actor_user_id), ("cancelled", Some(staff_id)));
+    assert_eq!(last.reason.as_deref(), Some("performance cancelled: flooded stage"));
 }

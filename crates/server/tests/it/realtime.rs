@@ -629,3 +629,79 @@ async fn live_updates_resume_after_redis_restarts() {
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(changes(&mut ws, 1).await, [(seats[4], "held".to_owned())]);
 }
+
+/// The subject and plain text of every mail the file mailer wrote to `to`.
+fn mails_to(app: &TestApp, to: &str) -> Vec<(String, String)> {
+    let dir = app.state.config.data_dir.join("mail");
+    std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .filter_map(|p| {
+            let raw = std::fs::read(p).unwrap();
+            let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            let sent_to = parsed.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default();
+            (sent_to == to).then(|| {
+                (
+                    parsed.subject().unwrap_or_default().to_owned(),
+                    parsed.body_text(0).unwrap_or_default().into_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn moving_a_performance_with_put_is_broadcast_and_mailed_to_its_ticket_holders() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+    let app = crate::payments::app().await;
+    let (_, staff) = app.quick_user("house@example.com", Role::Staff).await;
+    let (_, lan) = app.quick_user("lan@example.com", Role::Customer).await;
+    let (minh_id, minh) = app.quick_user("minh@example.com", Role::Customer).await;
+    let mut vietnamese =
+        entity::users::Entity::find_by_id(minh_id).one(app.db()).await.unwrap().unwrap().into_active_model();
+    vietnamese.locale = Set("vi".into());
+    vietnamese.update(app.db()).await.unwrap();
+    let (_, waiting) = app.quick_user("waiting@example.com", Role::Customer).await;
+    let (event, seats) = app.demo_event(0).await;
+    crate::payments::buy(&app, &lan, event, &seats[..1]).await;
+    crate::payments::buy(&app, &minh, event, &seats[1..2]).await;
+    crate::payments::book(&app, &waiting, event, &seats[5..6]).await;
+    app.drain_jobs().await;
+    let mut ws = connect(&app, "/ws/system/").await;
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+
+    // PUT replaces every field: the same performance, a day later.
+    let row = entity::events::Entity::find_by_id(event).one(app.db()).await.unwrap().unwrap();
+    let body = json!({
+        "venue_id": row.venue_id, "title": row.title, "description": row.description,
+        "start_time": row.start_time + chrono::Duration::days(1), "end_time": row.end_time + chrono::Duration::days(1),
+    });
+    let res = app.send(Method::PUT, &format!("/api/events/{event}"), Some(&body), Some(&staff)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let moved = next_json(&mut ws).await;
+    assert_eq!(
+        (moved["type"].as_str(), moved["event_id"].as_i64(), moved["change"].as_str()),
+        (Some("event"), Some(event), Some("time_changed"))
+    );
+
+    // Every ticket holder is told, in their language, through the outbox.
+    app.drain_jobs().await;
+    let changed = |to: &str, marker: &str| {
+        mails_to(&app, to).into_iter().filter(|(subject, _)| subject.contains(marker)).collect::<Vec<_>>()
+    };
+    let en = changed("lan@example.com", "has changed");
+    assert_eq!(en.len(), 1, "{en:?}");
+    assert!(en[0].1.contains("New time:") && en[0].1.contains("(it was "), "{}", en[0].1);
+    let vi = changed("minh@example.com", "có thay đổi");
+    assert_eq!(vi.len(), 1, "{vi:?}");
+    assert!(vi[0].1.contains("Thời gian mới:"), "{}", vi[0].1);
+    assert!(mails_to(&app, "waiting@example.com").is_empty(), "a pending booking holds no tickets");
+
+    // The same times again: nothing moved, nobody is mailed.
+    let res = app.send(Method::PUT, &format!("/api/events/{event}"), Some(&body), Some(&staff)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    app.drain_jobs().await;
+    assert_eq!(changed("lan@example.com", "has changed").len(), 1);
+}
