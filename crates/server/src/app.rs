@@ -10,7 +10,7 @@ use axum::{
     middleware::map_request,
     response::IntoResponse,
 };
-use sea_orm::{DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use tokio::net::TcpListener;
 use tower::{Layer, ServiceBuilder};
 use tower_http::{
@@ -26,7 +26,7 @@ use crate::{
     accounts::tokens::JwtKeys,
     cache::Cache,
     clock::{Clock, SystemClock},
-    config::{Config, DemoMode},
+    config::Config,
     db, demo,
     error::AppError,
     health,
@@ -90,6 +90,11 @@ impl AppState {
     pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         crate::telemetry::init();
         let db = db::connect(&config.database_url).await?;
+        // Decided before migrating, so the console's first lines say the demo is on.
+        let demo = demo::wanted(&config, &db).await?;
+        if demo {
+            demo::announce(config.demo);
+        }
         db::migrate(&db, &config.database_url).await?;
         let writer = db::connect_writer(&config.database_url, &db).await?;
         let jwt_secret = match &config.jwt_secret {
@@ -139,7 +144,9 @@ impl AppState {
             tickets,
             shutdown,
         }));
-        state.load_demo_if_wanted().await?;
+        if demo {
+            state.load_demo().await?;
+        }
         Ok(state)
     }
 
@@ -147,19 +154,17 @@ impl AppState {
         Self::start(config, Arc::new(SystemClock)).await
     }
 
-    async fn load_demo_if_wanted(&self) -> anyhow::Result<()> {
-        let wanted = match self.config.demo {
-            DemoMode::Off => false,
-            DemoMode::On => true,
-            DemoMode::Auto => self.db.get_database_backend() == DbBackend::Sqlite,
-        };
-        if !wanted {
-            return Ok(());
-        }
+    /// Loads the demo into a catalog that is still empty, and prints its logins once.
+    async fn load_demo(&self) -> anyhow::Result<()> {
         let empty = entity::venues::Entity::find().count(&self.db).await? == 0
             && entity::events::Entity::find().count(&self.db).await? == 0;
-        if empty && let Some(login) = demo::seed(&self.db, self.clock.as_ref()).await? {
-            login.print();
+        let loaded = if empty { demo::seed(&self.db, self.clock.as_ref()).await? } else { None };
+        match loaded {
+            Some(login) => login.print(),
+            None => println!(
+                "Demo data was loaded earlier: its accounts keep the passwords printed then \
+                 (`curtain create-admin --email … --password …` sets a new one)."
+            ),
         }
         Ok(())
     }
@@ -197,10 +202,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                    let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
-                    tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
-                }))
+                .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone())),
         )
         .with_state(state)
