@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use entity::{categories, event_section_prices, event_tags, events, sections, tags, venues};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, PaginatorTrait, QueryFilter, Statement,
 };
 use serde_json::json;
 
@@ -55,7 +55,9 @@ impl DemoLogin {
     }
 
     pub fn print(&self) {
-        println!("Demo data loaded. Sign in with these demo accounts (passwords generated just now, shown only this once):");
+        println!(
+            "Demo data loaded. Sign in with these demo accounts (passwords generated just now, shown only this once):"
+        );
         for account in &self.accounts {
             let role = match account.role {
                 Role::Customer => "buyer",
@@ -108,7 +110,9 @@ pub fn announce(mode: DemoMode) {
         _ => "CURTAIN_DEMO=auto and an empty embedded database",
     };
     println!("*** Curtain DEMO MODE ({why}): demo theater, performances and accounts @curtain.test. ***");
-    println!("*** Not for real sales: set CURTAIN_DEMO=off and create your own admin with `curtain create-admin`. ***");
+    println!(
+        "*** Not for real sales: set CURTAIN_DEMO=off and create your own admin with `curtain create-admin`. ***"
+    );
 }
 
 struct Show {

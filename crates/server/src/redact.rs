@@ -57,8 +57,11 @@ pub fn json(value: Value) -> Value {
             fields
                 .into_iter()
                 .map(|(name, value)| {
-                    let value =
-                        if is_secret_name(&name) && !value.is_null() { Value::from(MASK) } else { json(value) };
+                    let value = if is_secret_name(&name) && !value.is_null() {
+                        Value::from(MASK)
+                    } else {
+                        json(value)
+                    };
                     (name, value)
                 })
                 .collect(),

@@ -91,7 +91,8 @@ async fn delete_me(State(state): State<AppState>, user: CurrentUser) -> AppResul
     let mut active: users::ActiveModel = user.user.clone().into_active_model();
     // Registration refuses the reserved domain, and the random part keeps even an older row
     // at this address from blocking the deletion.
-    active.email = Set(format!("deleted-{id}-{}@{}", tokens::random_token(6).to_lowercase(), policy::DELETED_DOMAIN));
+    active.email =
+        Set(format!("deleted-{id}-{}@{}", tokens::random_token(6).to_lowercase(), policy::DELETED_DOMAIN));
     active.full_name = Set("Deleted user".into());
     active.phone = Set(None);
     // Not a valid PHC string: no password can ever match.

@@ -147,7 +147,8 @@ pub fn email(value: &str) -> Option<ErrorItem> {
     if !valid {
         return Some(ErrorItem::field("email", "is not a valid email address"));
     }
-    reserved_domain(value).then(|| ErrorItem::field("email", "uses a reserved domain that cannot receive mail"))
+    reserved_domain(value)
+        .then(|| ErrorItem::field("email", "uses a reserved domain that cannot receive mail"))
 }
 
 /// Whether `email` is at a domain no person can own: the `.invalid` top-level domain, where

@@ -531,8 +531,9 @@ async fn the_job_monitor_never_shows_a_reset_token() {
     curtain::jobs::email::enqueue(&txn, &legacy, app.clock_now()).await.unwrap();
     txn.commit().await.unwrap();
 
-    let res =
-        app.post("/api/auth/password-reset/request", &json!({"email": "boss@example.com"}), Some(&staff)).await;
+    let res = app
+        .post("/api/auth/password-reset/request", &json!({"email": "boss@example.com"}), Some(&staff))
+        .await;
     assert_eq!(res.status, 202);
     let queued = app.get_as("/api/admin/jobs?status=queued", &staff).await;
     assert_eq!(queued.total(), 2, "{}", queued.text);
@@ -557,7 +558,7 @@ async fn the_job_monitor_never_shows_a_reset_token() {
         assert!(!job.payload.to_string().contains(&token), "{:?}", job.payload);
     }
 
-    let new_password = "boss-chose-this-one-91";
+    let new_password = "amber-lantern-chosen-91";
     let confirm = json!({"token": token, "new_password": new_password});
     let used = app.post("/api/auth/password-reset/confirm", &confirm, None).await;
     assert_eq!(used.status, 204, "{}", used.text);
@@ -585,12 +586,8 @@ async fn demo_accounts_get_fresh_random_passwords_stored_only_hashed() {
         assert_eq!(session["user"]["role"], role.as_str());
         let refused = a.post("/api/auth/login", &json!({"email": email, "password": old}), None).await;
         assert_eq!(refused.status, 401, "the once-published password is gone");
-        let row = users::Entity::find()
-            .filter(users::Column::Email.eq(email))
-            .one(a.db())
-            .await
-            .unwrap()
-            .unwrap();
+        let row =
+            users::Entity::find().filter(users::Column::Email.eq(email)).one(a.db()).await.unwrap().unwrap();
         assert!(row.password_hash.starts_with("$argon2id$") && !row.password_hash.contains(password));
     }
     assert!(curtain::demo::seed(a.db(), &a.clock).await.unwrap().is_none(), "loaded once, printed once");

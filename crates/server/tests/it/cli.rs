@@ -136,7 +136,9 @@ fn serve_announces_the_demo_first_and_prints_fresh_passwords_once() {
     };
     let passwords: Vec<String> =
         ["admin@curtain.test", "staff@curtain.test", "buyer@curtain.test"].map(password_of).into();
-    for (password, published) in passwords.iter().zip(["curtain-admin-demo", "curtain-staff-demo", "curtain-buyer-demo"]) {
+    for (password, published) in
+        passwords.iter().zip(["curtain-admin-demo", "curtain-staff-demo", "curtain-buyer-demo"])
+    {
         assert!(password.len() >= 16 && password != published, "{password}");
     }
     let again = serve_until(dir.path(), "listening");
