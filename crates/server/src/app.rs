@@ -162,8 +162,8 @@ impl AppState {
         match loaded {
             Some(login) => login.print(),
             None => println!(
-                "Demo data was loaded earlier: its accounts keep the passwords printed then \
-                 (`curtain create-admin --email … --password …` sets a new one)."
+                "The catalog is not empty: no demo data loaded. Demo accounts created earlier keep the \
+                 passwords printed then (`curtain create-admin --email … --password …` sets a new one)."
             ),
         }
         Ok(())
