@@ -1,7 +1,8 @@
 # Curtain — the two commands of the README's quick start, and a few more.
 .PHONY: run test lint fmt
 
-# Runs the site on the embedded default (SQLite under ./data, demo data) at http://127.0.0.1:8000
+# Runs the site on the embedded default (SQLite under ./data, demo data) at http://127.0.0.1:8000;
+# on first start it prints the demo logins, with passwords generated then and shown only once
 run:
 	cargo run --locked -p curtain -- serve
 

@@ -17,15 +17,24 @@ type Arrivals = Arc<Mutex<Vec<(i64, Instant)>>>;
 
 pub async fn run(target: &str, subscribers: usize, server_pid: Option<u32>) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
+    // A buyer of its own: the demo accounts' passwords are random, printed only by the server.
+    let email = format!("bench-{}@example.com", std::process::id());
+    let password = "bench-ws-buyer-7431";
+    let registered = client
+        .post(format!("{target}/api/auth/register"))
+        .json(&json!({"email": email, "password": password, "full_name": "Bench Buyer"}))
+        .send()
+        .await?;
+    let status = registered.status().as_u16();
+    anyhow::ensure!(status == 201 || status == 409, "registering the bench buyer: HTTP {status}");
     let login: Value = client
         .post(format!("{target}/api/auth/login"))
-        .json(&json!({"email": "buyer@curtain.test", "password": "curtain-buyer-demo"}))
+        .json(&json!({"email": email, "password": password}))
         .send()
         .await?
         .json()
         .await?;
-    let token =
-        login["data"]["access_token"].as_str().context("demo buyer login (is the demo loaded?)")?.to_owned();
+    let token = login["data"]["access_token"].as_str().context("bench buyer login")?.to_owned();
     let events: Value = client.get(format!("{target}/api/events")).send().await?.json().await?;
     let event = events["data"][0]["id"].as_i64().context("a published performance")?;
     let map: Value = client.get(format!("{target}/api/events/{event}/seats")).send().await?.json().await?;

@@ -10,7 +10,7 @@ use axum::{
     middleware::map_request,
     response::IntoResponse,
 };
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait};
+use sea_orm::{EntityTrait, PaginatorTrait};
 use tokio::net::TcpListener;
 use tower::{Layer, ServiceBuilder};
 use tower_http::{
@@ -26,7 +26,7 @@ use crate::{
     accounts::tokens::JwtKeys,
     cache::Cache,
     clock::{Clock, SystemClock},
-    config::{Config, DemoMode},
+    config::Config,
     db::{self, Reader, Writer},
     demo,
     error::AppError,
@@ -92,6 +92,11 @@ impl AppState {
     pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         crate::telemetry::init();
         let writer = db::connect_writer(&config.database_url).await?;
+        // Decided before migrating, so the console's first lines say the demo is on.
+        let demo = demo::wanted(&config, &writer).await?;
+        if demo {
+            demo::announce(config.demo);
+        }
         db::migrate(&writer, &config.database_url).await?;
         let db = db::connect_reader(&config.database_url).await?;
         let jwt_secret = match &config.jwt_secret {
@@ -141,7 +146,9 @@ impl AppState {
             tickets,
             shutdown,
         }));
-        state.load_demo_if_wanted().await?;
+        if demo {
+            state.load_demo().await?;
+        }
         Ok(state)
     }
 
@@ -149,19 +156,17 @@ impl AppState {
         Self::start(config, Arc::new(SystemClock)).await
     }
 
-    async fn load_demo_if_wanted(&self) -> anyhow::Result<()> {
-        let wanted = match self.config.demo {
-            DemoMode::Off => false,
-            DemoMode::On => true,
-            DemoMode::Auto => self.db.get_database_backend() == DbBackend::Sqlite,
-        };
-        if !wanted {
-            return Ok(());
-        }
+    /// Loads the demo into a catalog that is still empty, and prints its logins once.
+    async fn load_demo(&self) -> anyhow::Result<()> {
         let empty = entity::venues::Entity::find().count(&self.db).await? == 0
             && entity::events::Entity::find().count(&self.db).await? == 0;
-        if empty && let Some(login) = demo::seed(&self.writer, self.clock.as_ref()).await? {
-            login.print();
+        let loaded = if empty { demo::seed(&self.writer, self.clock.as_ref()).await? } else { None };
+        match loaded {
+            Some(login) => login.print(),
+            None => println!(
+                "The catalog is not empty: no demo data loaded. Demo accounts created earlier keep the \
+                 passwords printed then (`curtain create-admin --email … --password …` sets a new one)."
+            ),
         }
         Ok(())
     }
@@ -199,10 +204,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                    let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
-                    tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
-                }))
+                .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone())),
         )
         .with_state(state)

@@ -8,7 +8,8 @@ use anyhow::{Context, bail};
 /// When demo data is loaded into an empty database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DemoMode {
-    /// Only into an empty embedded (SQLite) database.
+    /// Only into an embedded (SQLite) database without any user, while no VNPAY setting is
+    /// configured (see `demo::wanted`).
     Auto,
     On,
     Off,
@@ -177,7 +178,7 @@ impl Config {
             redis_url: get("REDIS_URL"),
             redis_prefix: get("CURTAIN_REDIS_PREFIX").unwrap_or_else(|| "curtain:".into()),
             public_base_url,
-            jwt_secret: get("JWT_SECRET").map(Secret::new),
+            jwt_secret: jwt_secret(get("JWT_SECRET"))?,
             hold_minutes: positive(&get, "CURTAIN_HOLD_MINUTES", 10)?,
             // Zero is meaningful here: buyers may cancel with a refund until the curtain rises.
             refund_cutoff_hours: non_negative(&get, "CURTAIN_REFUND_CUTOFF_HOURS", 24)?,
@@ -212,6 +213,20 @@ impl Config {
 
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
+    }
+}
+
+/// Shortest `JWT_SECRET` accepted: HS256 keys shorter than the hash (32 bytes) are guessable
+/// offline from any one token.
+pub const JWT_SECRET_MIN_BYTES: usize = 32;
+
+fn jwt_secret(value: Option<String>) -> anyhow::Result<Option<Secret>> {
+    match value {
+        Some(secret) if secret.len() < JWT_SECRET_MIN_BYTES => bail!(
+            "JWT_SECRET must be at least {JWT_SECRET_MIN_BYTES} bytes (it has {}); unset it to use a generated one",
+            secret.len()
+        ),
+        other => Ok(other.map(Secret::new)),
     }
 }
 
@@ -378,7 +393,16 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let c = config(&[("JWT_SECRET", "hunter2")]).unwrap();
+        let c = config(&[("JWT_SECRET", "hunter2-hunter2-hunter2-hunter2-hunter2")]).unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused() {
+        let err = config(&[("JWT_SECRET", "hunter2")]).unwrap_err().to_string();
+        assert!(err.contains("JWT_SECRET") && err.contains("32"), "{err}");
+        assert!(!err.contains("hunter2"), "the secret itself is not printed: {err}");
+        let just_long_enough = "x".repeat(JWT_SECRET_MIN_BYTES);
+        assert!(config(&[("JWT_SECRET", &just_long_enough)]).unwrap().jwt_secret.is_some());
     }
 }

@@ -6,12 +6,16 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use entity::{categories, event_section_prices, event_tags, events, sections, tags, venues};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, Statement,
+};
 use serde_json::json;
 
 use crate::{
-    accounts::{roles::Role, service::upsert_with_role},
+    accounts::{roles::Role, service::upsert_with_role, tokens::random_token},
     clock::Clock,
+    config::{Config, DemoMode},
     events::{publish::publish, service::search_text},
     slugs::slugify,
     venues::{
@@ -23,34 +27,93 @@ use crate::{
 pub const VENUE_SLUG: &str = "golden-lotus-theatre";
 const TIME_ZONE: Tz = chrono_tz::Asia::Ho_Chi_Minh;
 
-/// The demo accounts, printed at start-up so a visitor can sign in.
-pub struct DemoLogin {
-    pub staff_email: &'static str,
-    pub staff_password: &'static str,
-    pub admin_email: &'static str,
-    pub admin_password: &'static str,
-    pub buyer_email: &'static str,
-    pub buyer_password: &'static str,
+/// One demo account and the password it was given at seeding.
+pub struct DemoAccount {
+    pub role: Role,
+    pub email: &'static str,
+    /// Random, generated at seeding; only its hash is stored.
+    pub password: String,
 }
 
+/// The demo accounts with their fresh passwords, printed once at seeding so a newcomer can sign
+/// in. Never hard-coded: a published password would open every demo that reaches a network.
+pub struct DemoLogin {
+    pub accounts: Vec<DemoAccount>,
+}
+
+/// The demo accounts: (role, email, full name).
+const ACCOUNTS: [(Role, &str, &str); 3] = [
+    (Role::Admin, "admin@curtain.test", "Demo Admin"),
+    (Role::Staff, "staff@curtain.test", "Demo Staff"),
+    (Role::Customer, "buyer@curtain.test", "Nguyễn Văn An"),
+];
+
 impl DemoLogin {
+    /// The password of the demo account with `role`.
+    pub fn password(&self, role: Role) -> Option<&str> {
+        self.accounts.iter().find(|a| a.role == role).map(|a| a.password.as_str())
+    }
+
     pub fn print(&self) {
-        println!("Demo data loaded. Sign in as staff: {} / {}", self.staff_email, self.staff_password);
         println!(
-            "                  admin: {} / {}   buyer: {} / {}",
-            self.admin_email, self.admin_password, self.buyer_email, self.buyer_password
+            "Demo data loaded. Sign in with these demo accounts (passwords generated just now, shown only this once):"
         );
+        for account in &self.accounts {
+            let role = match account.role {
+                Role::Customer => "buyer",
+                other => other.as_str(),
+            };
+            println!("  {role:<6} {:<20} {}", account.email, account.password);
+        }
     }
 }
 
-pub const LOGIN: DemoLogin = DemoLogin {
-    staff_email: "staff@curtain.test",
-    staff_password: "curtain-staff-demo",
-    admin_email: "admin@curtain.test",
-    admin_password: "curtain-admin-demo",
-    buyer_email: "buyer@curtain.test",
-    buyer_password: "curtain-buyer-demo",
-};
+/// Whether start-up loads the demo (SPEC §2). `on` always; `auto` only into an embedded (SQLite)
+/// database that has no users at all — not one an operator already ran `create-admin` on — and
+/// only while no VNPAY setting is configured (real payments mean a real deployment). Asked
+/// before migrating, so a missing `users` table counts as no users.
+pub async fn wanted(config: &Config, db: &Writer) -> anyhow::Result<bool> {
+    Ok(match config.demo {
+        DemoMode::Off => false,
+        DemoMode::On => true,
+        DemoMode::Auto => {
+            let vnpay = &config.vnpay;
+            let payments_configured = vnpay.tmn_code.is_some()
+                || vnpay.hash_secret.is_some()
+                || vnpay.payment_url.is_some()
+                || vnpay.api_url.is_some();
+            db.get_database_backend() == DbBackend::Sqlite && !payments_configured && !has_users(db).await?
+        }
+    })
+}
+
+async fn has_users(db: &impl ConnectionTrait) -> anyhow::Result<bool> {
+    let table = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'users'",
+        ))
+        .await?
+        .map(|row| row.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    if table == 0 {
+        return Ok(false);
+    }
+    Ok(entity::users::Entity::find().count(db).await? > 0)
+}
+
+/// The first lines of the console when the demo is on: nobody should run it for real by mistake.
+pub fn announce(mode: DemoMode) {
+    let why = match mode {
+        DemoMode::On => "CURTAIN_DEMO=on",
+        _ => "CURTAIN_DEMO=auto and an empty embedded database",
+    };
+    println!("*** Curtain DEMO MODE ({why}): demo theater, performances and accounts @curtain.test. ***");
+    println!(
+        "*** Not for real sales: set CURTAIN_DEMO=off and create your own admin with `curtain create-admin`. ***"
+    );
+}
 
 struct Show {
     title: &'static str,
@@ -138,17 +201,19 @@ const SHOWS: &[Show] = &[
     },
 ];
 
-/// Loads the demo data unless the demo theater exists already. Returns the demo logins when it
-/// loaded something. Everything is written in one transaction: all or nothing.
+/// Loads the demo data unless the demo theater exists already. Returns the demo logins, with
+/// their freshly generated passwords, when it loaded something. Everything is written in one transaction: all or nothing.
 pub async fn seed(db: &Writer, clock: &dyn Clock) -> anyhow::Result<Option<DemoLogin>> {
     let now = clock.now();
     if venues::Entity::find().filter(venues::Column::Slug.eq(VENUE_SLUG)).one(db).await?.is_some() {
         return Ok(None);
     }
-    upsert_with_role(db, clock, LOGIN.staff_email, LOGIN.staff_password, Role::Staff, "Demo Staff").await?;
-    upsert_with_role(db, clock, LOGIN.admin_email, LOGIN.admin_password, Role::Admin, "Demo Admin").await?;
-    upsert_with_role(db, clock, LOGIN.buyer_email, LOGIN.buyer_password, Role::Customer, "Nguyễn Văn An")
-        .await?;
+    let mut accounts = Vec::with_capacity(ACCOUNTS.len());
+    for (role, email, name) in ACCOUNTS {
+        let password = random_token(12);
+        upsert_with_role(db, clock, email, &password, role, name).await?;
+        accounts.push(DemoAccount { role, email, password });
+    }
 
     let txn = db.begin().await?;
     let exists = venues::Entity::find().filter(venues::Column::Slug.eq(VENUE_SLUG)).one(&txn).await?;
@@ -322,7 +387,7 @@ pub async fn seed(db: &Writer, clock: &dyn Clock) -> anyhow::Result<Option<DemoL
         publish(&txn, event, now).await.map_err(|e| anyhow::anyhow!("publishing demo event: {e:?}"))?;
     }
     txn.commit().await?;
-    Ok(Some(LOGIN))
+    Ok(Some(DemoLogin { accounts }))
 }
 
 /// 19:30 in the theater's time zone on the first day after `now` that is at least 25 hours away.

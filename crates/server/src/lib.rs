@@ -23,6 +23,7 @@ pub mod media;
 pub mod openapi;
 pub mod payments;
 pub mod realtime;
+pub mod redact;
 pub mod redis;
 pub mod secrets;
 pub mod security;

@@ -126,6 +126,31 @@ impl Limiter {
         }
     }
 
+    /// Takes back one event counted by `hit` in the current window (a login attempt that turned
+    /// out to succeed is no failure). Never below zero.
+    pub async fn forgive(&self, bucket: &str, subject: &str, limit: Limit) -> Result<(), AppError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let (index, _) = self.window(limit);
+        match &self.store {
+            Store::Memory(store) => {
+                store.decrement(&format!("{bucket}:{subject}"), (index + 1) * limit.window_secs);
+            }
+            Store::Redis { client, prefix } => {
+                let key = format!("{prefix}{bucket}:{subject}:{index}");
+                // A window that rolled over since the hit has no key yet: DECR would create it at
+                // -1, so bring it back to zero; either way it expires like any window.
+                let count: i64 = client.decr(&key).await.map_err(redis_error)?;
+                if count < 0 {
+                    client.incr::<i64, _>(&key).await.map_err(redis_error)?;
+                }
+                client.expire::<(), _>(&key, limit.window_secs + 5, None).await.map_err(redis_error)?;
+            }
+        }
+        Ok(())
+    }
+
     async fn increment(
         &self,
         bucket: &str,
@@ -183,8 +208,21 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
     forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
 }
 
-/// Per-request limit on `/api/`: per user when a valid token is presented, else per IP. VNPAY's
-/// callbacks are exempt (the gateway must always get through).
+/// Routes that act on an account without being signed in to it (sign-in, sign-up, mailed links):
+/// always counted per client address, so a token of a throwaway account cannot lift the
+/// per-address cap on guessing passwords, probing accounts or sending mail.
+const BY_ADDRESS_ALWAYS: &[&str] = &[
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/auth/refresh",
+    "/api/auth/verify-email",
+    "/api/auth/password-reset/request",
+    "/api/auth/password-reset/confirm",
+];
+
+/// Per-request limit on `/api/`: per user when a valid token is presented, else per IP; the
+/// account routes above always per IP. VNPAY's callbacks are exempt (the gateway must always get
+/// through).
 pub async fn limit_requests(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -195,11 +233,13 @@ pub async fn limit_requests(
     if !state.limits.enabled || !path.starts_with("/api/") || path.starts_with("/api/payments/vnpay/") {
         return next.run(request).await;
     }
+    let by_address = BY_ADDRESS_ALWAYS.contains(&path.trim_end_matches('/'));
     let user = request
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .filter(|_| !by_address)
         .and_then(|token| state.jwt.verify(token.trim(), state.clock.now()).ok());
     let settings = state.limits.settings;
     let verdict = match user {

@@ -10,7 +10,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{extract::CurrentUser, service::UserOut, tokens};
+use super::{extract::CurrentUser, policy, service::UserOut, tokens};
 use crate::{
     app::AppState,
     error::AppResult,
@@ -89,7 +89,10 @@ async fn delete_me(State(state): State<AppState>, user: CurrentUser) -> AppResul
     let txn = state.begin_write().await?;
     let version = user.user.token_version + 1;
     let mut active: users::ActiveModel = user.user.clone().into_active_model();
-    active.email = Set(format!("deleted-{id}@deleted.invalid"));
+    // Registration refuses the reserved domain, and the random part keeps even an older row
+    // at this address from blocking the deletion.
+    active.email =
+        Set(format!("deleted-{id}-{}@{}", tokens::random_token(6).to_lowercase(), policy::DELETED_DOMAIN));
     active.full_name = Set("Deleted user".into());
     active.phone = Set(None);
     // Not a valid PHC string: no password can ever match.

@@ -134,13 +134,31 @@ const COMMON: &[&str] = &[
     "theatre123",
 ];
 
+/// The domain of anonymized addresses of deleted accounts (`.invalid` is reserved by RFC 2606
+/// and can never receive mail).
+pub const DELETED_DOMAIN: &str = "deleted.invalid";
+
 pub fn email(value: &str) -> Option<ErrorItem> {
     if value.len() > 254 {
         return Some(ErrorItem::field("email", "must be at most 254 characters"));
     }
     let valid = value.parse::<email_address::EmailAddress>().is_ok()
         && value.split_once('@').is_some_and(|(_, domain)| domain.contains('.'));
-    (!valid).then(|| ErrorItem::field("email", "is not a valid email address"))
+    if !valid {
+        return Some(ErrorItem::field("email", "is not a valid email address"));
+    }
+    reserved_domain(value)
+        .then(|| ErrorItem::field("email", "uses a reserved domain that cannot receive mail"))
+}
+
+/// Whether `email` is at a domain no person can own: the `.invalid` top-level domain, where
+/// deleted accounts' addresses live. Nobody may register there, so deleting an account never
+/// collides with someone else's address.
+pub fn reserved_domain(email: &str) -> bool {
+    email.rsplit_once('@').is_some_and(|(_, domain)| {
+        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        domain == "invalid" || domain.ends_with(".invalid")
+    })
 }
 
 pub fn full_name(value: &str) -> Option<ErrorItem> {
@@ -213,6 +231,9 @@ mod tests {
         assert!(email("lan@example").is_some());
         assert!(email("not an email").is_some());
         assert!(email(&format!("{}@example.com", "a".repeat(250))).is_some());
+        assert!(email("deleted-42@deleted.invalid").is_some(), "reserved for deleted accounts");
+        assert!(email("x@Something.INVALID").is_some());
+        assert!(email("lan@invalid.example.com").is_none());
         assert!(full_name("  ").is_some());
         assert!(full_name(&"n".repeat(151)).is_some());
         assert!(phone("+84 90 123 4567").is_none());

@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
     sea_query::Expr,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -24,7 +24,11 @@ use crate::{
         ApiJson, ApiResponse,
         envelope::{Envelope, ErrorEnvelope},
     },
-    jobs::email::{self, EmailJob},
+    jobs::{
+        JobError,
+        email::{self, EmailJob},
+        kind, queue,
+    },
     mail::templates::{Locale, Template},
 };
 
@@ -53,19 +57,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_reset))
 }
 
-/// Stores a new single-use token for `user_id` and returns it in the clear (only its hash is kept).
+/// Stores a new single-use token for `user_id` and returns its row id. Its value is known to
+/// nobody yet: the mail job chooses it when it sends the link (`link_email`), so no token ever
+/// sits in a job payload where staff (the job monitor) or a database backup could read it.
 pub async fn issue<C: crate::db::Writes>(
     db: &C,
     user_id: i64,
     purpose: Purpose,
     ttl: Duration,
     now: DateTime<Utc>,
-) -> AppResult<String> {
-    let token = random_token(32);
-    user_tokens::ActiveModel {
+) -> AppResult<i64> {
+    // A placeholder nobody knows, until the mail is sent.
+    let unknowable = random_token(32);
+    let row = user_tokens::ActiveModel {
         user_id: Set(user_id),
         purpose: Set(purpose.as_str().to_owned()),
-        token_hash: Set(hash_token(&token)),
+        token_hash: Set(hash_token(&unknowable)),
         expires_at: Set(now + ttl),
         created_at: Set(now),
         updated_at: Set(now),
@@ -73,7 +80,76 @@ pub async fn issue<C: crate::db::Writes>(
     }
     .insert(db)
     .await?;
-    Ok(token)
+    Ok(row.id)
+}
+
+/// The job that mails the link of token row `token_id`: the row's id, never the token.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkEmailJob {
+    pub token_id: i64,
+}
+
+/// Issues a token and queues its email in the caller's transaction.
+pub async fn issue_and_mail<C: crate::db::Writes>(
+    db: &C,
+    user_id: i64,
+    purpose: Purpose,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let token_id = issue(db, user_id, purpose, ttl, now).await?;
+    queue::enqueue(db, kind::SEND_LINK_EMAIL, &LinkEmailJob { token_id }, now, None, now).await?;
+    Ok(())
+}
+
+/// The `send_link_email` job: gives the token row a fresh value, known only to this mail, and
+/// sends it. A link that can no longer be used (spent, replaced by a newer one, expired, account
+/// gone) is not mailed. Sending again after a failure chooses another value, so only the last
+/// mail's link works.
+pub async fn send_link_email(state: &AppState, job_id: i64, job: LinkEmailJob) -> Result<(), JobError> {
+    if email::already_sent(state, job_id).await? {
+        return Ok(());
+    }
+    match link_email(state, job.token_id).await? {
+        Some(mail) => email::deliver(state, job_id, mail).await,
+        None => {
+            tracing::info!(job_id, token_id = job.token_id, "link no longer usable; mail not sent");
+            Ok(())
+        }
+    }
+}
+
+async fn link_email(state: &AppState, token_id: i64) -> AppResult<Option<EmailJob>> {
+    let now = state.clock.now();
+    let Some(row) = user_tokens::Entity::find_by_id(token_id).one(&state.db).await? else { return Ok(None) };
+    let purpose = match row.purpose.as_str() {
+        "email_verify" => Purpose::EmailVerify,
+        "password_reset" => Purpose::PasswordReset,
+        _ => return Ok(None),
+    };
+    let user = users::Entity::find_by_id(row.user_id)
+        .one(&state.db)
+        .await?
+        .filter(|u| u.is_active && u.deleted_at.is_none());
+    let Some(user) = user else { return Ok(None) };
+    let token = random_token(32);
+    let minted = user_tokens::Entity::update_many()
+        .col_expr(user_tokens::Column::TokenHash, Expr::val(hash_token(&token)))
+        .col_expr(user_tokens::Column::UpdatedAt, Expr::val(now))
+        .filter(user_tokens::Column::Id.eq(token_id))
+        .filter(user_tokens::Column::UsedAt.is_null())
+        .filter(user_tokens::Column::ExpiresAt.gt(now))
+        .exec(&state.writer)
+        .await?
+        .rows_affected;
+    if minted != 1 {
+        return Ok(None);
+    }
+    Ok(Some(match purpose {
+        Purpose::EmailVerify => verification_email(state, &user, &token),
+        Purpose::PasswordReset => reset_email(state, &user, &token),
+    }))
 }
 
 /// Spends a token: returns its user when it exists, has this purpose, has not expired and was not
@@ -108,8 +184,8 @@ async fn consume<C: crate::db::Writes>(
     Ok(row.user_id)
 }
 
-/// The welcome email with the verification link, queued in the registration's transaction.
-pub fn verification_email(state: &AppState, user: &users::Model, token: &str) -> EmailJob {
+/// The welcome email with the verification link (built when it is sent).
+fn verification_email(state: &AppState, user: &users::Model, token: &str) -> EmailJob {
     EmailJob {
         template: Template::Welcome,
         locale: Locale::parse(&user.locale),
@@ -199,9 +275,8 @@ async fn request_reset(
             .filter(user_tokens::Column::UsedAt.is_null())
             .exec(&txn)
             .await?;
-        let token =
-            issue(&txn, user.id, Purpose::PasswordReset, Duration::minutes(RESET_TTL_MINUTES), now).await?;
-        email::enqueue(&txn, &reset_email(&state, &user, &token), now).await?;
+        issue_and_mail(&txn, user.id, Purpose::PasswordReset, Duration::minutes(RESET_TTL_MINUTES), now)
+            .await?;
         txn.commit().await?;
     }
     Ok(StatusCode::ACCEPTED)
@@ -209,7 +284,8 @@ async fn request_reset(
 
 /// Sets a new password with the token from the reset email; every session of the account ends.
 #[utoipa::path(post, path = "/api/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirmBody,
-    responses((status = 204), (status = 400, body = ErrorEnvelope)))]
+    responses((status = 204), (status = 400, body = ErrorEnvelope),
+              (status = 503, description = "`service_unavailable`: too many passwords being hashed", body = ErrorEnvelope)))]
 async fn confirm_reset(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<ResetConfirmBody>,

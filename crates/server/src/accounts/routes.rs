@@ -90,7 +90,9 @@ pub struct Session {
 /// A new account (role customer). Unverified users can sign in and book.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterBody,
     responses((status = 201, body = Envelope<UserOut>), (status = 400, body = ErrorEnvelope),
-              (status = 409, description = "`email_taken`", body = ErrorEnvelope)))]
+              (status = 409, description = "`email_taken`", body = ErrorEnvelope),
+              (status = 429, description = "`rate_limited`, per client address", body = ErrorEnvelope),
+              (status = 503, description = "`service_unavailable`: too many passwords being hashed", body = ErrorEnvelope)))]
 async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterBody>,
@@ -139,9 +141,8 @@ async fn register(
         }
         Err(err) => return Err(err.into()),
     };
-    let token =
-        recovery::issue(&txn, user.id, Purpose::EmailVerify, Duration::hours(VERIFY_TTL_HOURS), now).await?;
-    crate::jobs::email::enqueue(&txn, &recovery::verification_email(&state, &user, &token), now).await?;
+    recovery::issue_and_mail(&txn, user.id, Purpose::EmailVerify, Duration::hours(VERIFY_TTL_HOURS), now)
+        .await?;
     txn.commit().await?;
     Ok(ApiResponse::created(UserOut::from(user)).into_response())
 }
@@ -159,7 +160,9 @@ async fn find_by_email(state: &AppState, email: &str) -> AppResult<Option<users:
 
 /// Signs in with email and password; answers tokens and sets the refresh cookie.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginBody,
-    responses((status = 200, body = Envelope<Session>), (status = 401, description = "`invalid_credentials`", body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<Session>), (status = 401, description = "`invalid_credentials`", body = ErrorEnvelope),
+              (status = 429, description = "`rate_limited`: too many attempts for this account or client address", body = ErrorEnvelope),
+              (status = 503, description = "`service_unavailable`: too many passwords being checked", body = ErrorEnvelope)))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -169,8 +172,10 @@ async fn login(
     let email = normalize_email(&body.email);
     let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies).to_string();
     let limits = &state.limits;
-    limits.check("login-account", &email, limits.settings.login_account).await?;
-    limits.check("login-ip", &ip, limits.settings.login_ip).await?;
+    // Every attempt is counted before the password is checked, in one atomic step per counter: a
+    // burst of parallel guesses cannot all see an empty count. A success takes its count back.
+    limits.hit("login-account", &email, limits.settings.login_account).await?;
+    limits.hit("login-ip", &ip, limits.settings.login_ip).await?;
     let user = find_by_email(&state, &email).await?.filter(|u| u.is_active && u.deleted_at.is_none());
     // Verify against a fixed hash when there is no such user, so timing does not reveal accounts.
     let stored = match &user {
@@ -180,13 +185,10 @@ async fn login(
     let matches = password::verify(body.password, stored).await?;
     let user = match (user, matches) {
         (Some(user), true) => user,
-        _ => {
-            limits.hit("login-account", &email, limits.settings.login_account).await.ok();
-            limits.hit("login-ip", &ip, limits.settings.login_ip).await.ok();
-            return Err(AppError::Credentials);
-        }
+        _ => return Err(AppError::Credentials),
     };
     limits.reset("login-account", &email, limits.settings.login_account).await?;
+    limits.forgive("login-ip", &ip, limits.settings.login_ip).await?;
     let now = state.clock.now();
     let mut active = user.clone().into_active_model();
     active.last_login_at = Set(Some(now));
@@ -325,7 +327,8 @@ async fn logout(
 
 /// Changes the password; every other session ends, and this one continues with the new tokens.
 #[utoipa::path(post, path = "/api/auth/password", tag = "auth", security(("bearer" = [])), request_body = PasswordBody,
-    responses((status = 200, body = Envelope<Session>), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<Session>), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+              (status = 503, description = "`service_unavailable`: too many passwords being hashed", body = ErrorEnvelope)))]
 async fn change_password(
     State(state): State<AppState>,
     user: CurrentUser,

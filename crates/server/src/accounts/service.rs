@@ -31,6 +31,9 @@ pub async fn upsert_with_role(
     if !looks_like_email(&email) {
         bail!("{email:?} is not an email address");
     }
+    if super::policy::reserved_domain(&email) {
+        bail!("{email:?} is at a reserved domain that cannot receive mail");
+    }
     if plain_password.chars().count() < 8 {
         bail!("the password must be at least 8 characters");
     }

@@ -10,8 +10,8 @@ use std::{collections::HashSet, net::IpAddr};
 use chrono::{DateTime, Duration, Utc};
 use entity::{booking_seats, bookings, event_seats, events, seats};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use serde_json::json;

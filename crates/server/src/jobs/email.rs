@@ -49,12 +49,24 @@ pub async fn enqueue_once<C: crate::db::Writes>(
 }
 
 pub async fn handle(state: &AppState, job_id: i64, job: EmailJob) -> Result<(), JobError> {
+    if already_sent(state, job_id).await? {
+        return Ok(());
+    }
+    deliver(state, job_id, job).await
+}
+
+/// Whether an earlier attempt of job `job_id` sent its mail already.
+pub async fn already_sent(state: &AppState, job_id: i64) -> Result<bool, JobError> {
     let already =
         sent_mails::Entity::find().filter(sent_mails::Column::JobId.eq(job_id)).one(&state.db).await?;
     if already.is_some() {
         tracing::info!(job_id, "email already sent by an earlier attempt; not sending again");
-        return Ok(());
     }
+    Ok(already.is_some())
+}
+
+/// Renders and sends `job` as job `job_id`'s mail, and records the send.
+pub async fn deliver(state: &AppState, job_id: i64, job: EmailJob) -> Result<(), JobError> {
     let mut email = render(job.template, job.locale, &job.to, &job.data).map_err(JobError::permanent)?;
     if let Some(booking_id) = job.booking_documents {
         email.attachments = booking_documents(state, booking_id).await?;

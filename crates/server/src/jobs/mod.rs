@@ -10,6 +10,9 @@ pub mod runner;
 /// Job kinds. A job's `kind` column holds one of these.
 pub mod kind {
     pub const SEND_EMAIL: &str = "send_email";
+    /// A mail with a single-use link (verification, password reset); the payload names the token
+    /// row only, the token itself is chosen at send time.
+    pub const SEND_LINK_EMAIL: &str = "send_link_email";
     pub const EXPIRE_HOLDS: &str = "expire_holds";
     pub const COMPLETE_BOOKINGS: &str = "complete_bookings";
     pub const SEND_REMINDERS: &str = "send_reminders";

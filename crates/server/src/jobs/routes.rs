@@ -40,6 +40,7 @@ pub struct JobOut {
     pub kind: String,
     /// `queued`, `running`, `done` or `dead`.
     pub status: String,
+    /// The job's input, with secret-looking fields (`token`, `link`, `secret`, …) replaced by `***`.
     #[schema(value_type = Object)]
     pub payload: Value,
     pub attempts: i32,
@@ -57,11 +58,12 @@ impl From<jobs::Model> for JobOut {
             id: j.id,
             kind: j.kind,
             status: j.status,
-            payload: j.payload,
+            // Staff see what a job is about, never a secret it might hold (SPEC §9).
+            payload: crate::redact::json(j.payload),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
             run_at: j.run_at,
-            last_error: j.last_error,
+            last_error: j.last_error.map(|e| crate::redact::query_values(&e).into_owned()),
             locked_by: j.locked_by,
             finished_at: j.finished_at,
             created_at: j.created_at,

@@ -25,6 +25,14 @@ pub async fn dispatch(state: &AppState, job: &jobs::Model) -> Result<(), JobErro
             email::handle(state, job.id, serde_json::from_value(job.payload.clone()).map_err(parse_error)?)
                 .await
         }
+        kind::SEND_LINK_EMAIL => {
+            crate::accounts::recovery::send_link_email(
+                state,
+                job.id,
+                serde_json::from_value(job.payload.clone()).map_err(parse_error)?,
+            )
+            .await
+        }
         kind::EXPIRE_HOLDS => periodic::expire_holds(state).await,
         kind::COMPLETE_BOOKINGS => periodic::complete_bookings(state).await,
         kind::SEND_REMINDERS => periodic::send_reminders(state).await,

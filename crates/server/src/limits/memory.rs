@@ -98,7 +98,6 @@ impl MemoryStore {
 
     /// Takes one back from `key`'s count in the window ending at `window_end`, never below zero
     /// (for login throttling, which counts an attempt before knowing whether it failed).
-    #[allow(dead_code)]
     pub fn decrement(&self, key: &str, window_end: i64) {
         if let Some(counter) = self.shard(key).counters.get_mut(key)
             && counter.window_end == window_end

@@ -5,7 +5,7 @@ use chrono::Duration;
 use curtain::accounts::roles::Role;
 use entity::users;
 use reqwest::Method;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::harness::{PASSWORD, TestApp};
@@ -480,9 +480,148 @@ async fn deleting_my_account_anonymizes_it_and_ends_every_session() {
     let id = session["user"]["id"].as_i64().unwrap();
     let row =
         users::Entity::find_by_id(id).one(app.db()).await.unwrap().expect("the row stays for sales records");
-    assert_eq!(row.email, format!("deleted-{id}@deleted.invalid"));
+    assert!(row.email.starts_with(&format!("deleted-{id}-")), "{}", row.email);
+    assert!(row.email.ends_with("@deleted.invalid"), "{}", row.email);
     assert_eq!(row.full_name, "Deleted user");
     assert!(row.phone.is_none() && !row.is_active && row.deleted_at.is_some());
     // The address is free again.
     app.customer("gone@example.com").await;
+}
+
+#[tokio::test]
+async fn nobody_registers_at_the_deleted_accounts_domain_and_deletion_never_fails() {
+    let app = TestApp::spawn().await;
+    let victim = app.customer("victim@example.com").await;
+    let id = victim["user"]["id"].as_i64().unwrap();
+    let squatted = format!("deleted-{id}@deleted.invalid");
+    let res = app
+        .post(
+            "/api/auth/register",
+            &json!({"email": squatted, "password": PASSWORD, "full_name": "Squatter"}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text);
+    assert_eq!(res.error_fields(), ["email"]);
+    // Even a row already at that address (written before the rule) cannot block the deletion.
+    app.quick_user(&squatted, Role::Customer).await;
+    let deleted = app.send(Method::DELETE, "/api/me", None, Some(&token_of(&victim))).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    let row = users::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap();
+    assert!(row.deleted_at.is_some() && row.email != squatted, "{}", row.email);
+}
+
+/// A staff member asks a reset for the admin's address and reads the job monitor in every state:
+/// no token, no link with a token. The admin's mailed link works, once.
+#[tokio::test]
+async fn the_job_monitor_never_shows_a_reset_token() {
+    use entity::jobs;
+    let app = TestApp::spawn().await;
+    app.user_with_role("boss@example.com", Role::Admin).await;
+    let staff = token_of(&app.user_with_role("desk@example.com", Role::Staff).await);
+    // A mail job as an older version wrote it, link and all: the monitor masks it too.
+    let legacy = curtain::jobs::email::EmailJob {
+        template: curtain::mail::templates::Template::PasswordReset,
+        locale: curtain::mail::templates::Locale::En,
+        to: "old@example.com".into(),
+        data: json!({"name": "Old", "link": "http://x/reset-password?token=legacy-secret-1", "minutes": 60}),
+        booking_documents: None,
+    };
+    let txn = app.state.begin_write().await.unwrap();
+    curtain::jobs::email::enqueue(&txn, &legacy, app.clock_now()).await.unwrap();
+    txn.commit().await.unwrap();
+
+    let res = app
+        .post("/api/auth/password-reset/request", &json!({"email": "boss@example.com"}), Some(&staff))
+        .await;
+    assert_eq!(res.status, 202);
+    let queued = app.get_as("/api/admin/jobs?status=queued", &staff).await;
+    assert_eq!(queued.total(), 2, "{}", queued.text);
+    let reset_job = &queued.data()[0];
+    assert_eq!(reset_job["kind"], "send_link_email");
+    assert_eq!(reset_job["payload"].as_object().unwrap().keys().collect::<Vec<_>>(), ["token_id"]);
+    assert!(!queued.text.contains("legacy-secret-1"), "{}", queued.text);
+
+    let token = app.mailed_token("boss@example.com", "/reset-password").await;
+    let mut seen = 0;
+    for query in ["", "?status=queued", "?status=running", "?status=done", "?status=dead", "/summary"] {
+        let list = app.get_as(&format!("/api/admin/jobs{query}"), &staff).await;
+        assert_eq!(list.status, 200, "{query}: {}", list.text);
+        assert!(!list.text.contains(&token), "{query}: {}", list.text);
+        assert!(!list.text.contains("token=") || list.text.contains("token=***"), "{query}: {}", list.text);
+        assert!(!list.text.contains("legacy-secret-1"), "{query}: {}", list.text);
+        seen += list.data().as_array().map_or(0, Vec::len);
+    }
+    assert!(seen >= 4, "the jobs were listed (all and done)");
+    // Not in the table either: there is nothing to read in a backup.
+    for job in jobs::Entity::find().all(app.db()).await.unwrap() {
+        assert!(!job.payload.to_string().contains(&token), "{:?}", job.payload);
+    }
+
+    let new_password = "amber-lantern-chosen-91";
+    let confirm = json!({"token": token, "new_password": new_password});
+    let used = app.post("/api/auth/password-reset/confirm", &confirm, None).await;
+    assert_eq!(used.status, 204, "{}", used.text);
+    let again = app.post("/api/auth/password-reset/confirm", &confirm, None).await;
+    assert_eq!(again.error_fields(), ["token"]);
+    app.login("boss@example.com", new_password).await;
+}
+
+#[tokio::test]
+async fn demo_accounts_get_fresh_random_passwords_stored_only_hashed() {
+    let a = TestApp::spawn().await;
+    let b = TestApp::spawn().await;
+    let first = curtain::demo::seed(a.writer(), &a.clock).await.unwrap().expect("seeded");
+    let second = curtain::demo::seed(b.writer(), &b.clock).await.unwrap().expect("seeded");
+    let published = [
+        (Role::Admin, "admin@curtain.test", "curtain-admin-demo"),
+        (Role::Staff, "staff@curtain.test", "curtain-staff-demo"),
+        (Role::Customer, "buyer@curtain.test", "curtain-buyer-demo"),
+    ];
+    for (role, email, old) in published {
+        let password = first.password(role).unwrap();
+        assert!(password.len() >= 16, "{password}");
+        assert_ne!(Some(password), second.password(role), "each seeding draws new passwords");
+        let session = a.login(email, password).await;
+        assert_eq!(session["user"]["role"], role.as_str());
+        let refused = a.post("/api/auth/login", &json!({"email": email, "password": old}), None).await;
+        assert_eq!(refused.status, 401, "the once-published password is gone");
+        let row =
+            users::Entity::find().filter(users::Column::Email.eq(email)).one(a.db()).await.unwrap().unwrap();
+        assert!(row.password_hash.starts_with("$argon2id$") && !row.password_hash.contains(password));
+    }
+    assert!(curtain::demo::seed(a.writer(), &a.clock).await.unwrap().is_none(), "loaded once, printed once");
+}
+
+#[tokio::test]
+async fn auto_demo_loads_only_into_an_embedded_database_without_users_or_payments() {
+    use curtain::{
+        app::AppState,
+        config::{Config, DemoMode},
+    };
+    use entity::venues;
+    let embedded = crate::harness::postgres_admin_url().is_none();
+    let fresh = TestApp::builder().env("CURTAIN_DEMO", "auto").spawn().await;
+    let loaded = venues::Entity::find().count(fresh.db()).await.unwrap();
+    assert_eq!(loaded, u64::from(embedded), "auto loads only an embedded database");
+
+    // An operator ran create-admin on the database first: auto leaves it alone.
+    let owned = TestApp::spawn().await;
+    owned.user_with_role("owner@example.com", Role::Admin).await;
+    let config = Config { demo: DemoMode::Auto, ..owned.state.config.clone() };
+    AppState::start(config, std::sync::Arc::new(owned.clock.clone())).await.unwrap();
+    assert_eq!(venues::Entity::find().count(owned.db()).await.unwrap(), 0);
+    assert_eq!(users::Entity::find().count(owned.db()).await.unwrap(), 1, "no demo accounts");
+
+    // The real gateway configured: no demo either, even on an empty database.
+    let paying = TestApp::builder()
+        .env("CURTAIN_DEMO", "auto")
+        .env("VNPAY_TMN_CODE", "CURTAIN1")
+        .env("VNPAY_HASH_SECRET", "a-real-merchant-secret-0123456789")
+        .env("VNPAY_PAYMENT_URL", "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html")
+        .env("VNPAY_API_URL", "https://sandbox.vnpayment.vn/merchant_webapi/api/transaction")
+        .spawn()
+        .await;
+    assert_eq!(venues::Entity::find().count(paying.db()).await.unwrap(), 0);
+    assert_eq!(users::Entity::find().count(paying.db()).await.unwrap(), 0);
 }

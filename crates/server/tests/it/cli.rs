@@ -126,3 +126,65 @@ fn a_partial_vnpay_configuration_refuses_to_start() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("VNPAY_SIMULATOR=on cannot be combined with VNPAY_PAYMENT_URL"), "{stderr}");
 }
+
+/// Runs `curtain serve` in `dir` until a line containing `until` appears on its output (or a
+/// minute passes), then stops it; returns the lines read.
+fn serve_until(dir: &std::path::Path, until: &str) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_curtain"))
+        .arg("serve")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CURTAIN_ADDR", "127.0.0.1:0")
+        .env("CURTAIN_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        let done = line.contains(until);
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    lines
+}
+
+/// On an empty embedded database `serve` says first that the demo is on and prints the demo
+/// logins with passwords drawn for it, once; on the next start (users exist) it loads nothing.
+#[test]
+fn serve_announces_the_demo_first_and_prints_fresh_passwords_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = serve_until(dir.path(), "buyer@curtain.test");
+    assert!(lines.first().is_some_and(|l| l.contains("DEMO MODE")), "{lines:#?}");
+    let password_of = |email: &str| {
+        let line = lines.iter().find(|l| l.contains(email)).unwrap_or_else(|| panic!("{email}: {lines:#?}"));
+        line.split_whitespace().last().unwrap().to_owned()
+    };
+    let passwords: Vec<String> =
+        ["admin@curtain.test", "staff@curtain.test", "buyer@curtain.test"].map(password_of).into();
+    for (password, published) in
+        passwords.iter().zip(["curtain-admin-demo", "curtain-staff-demo", "curtain-buyer-demo"])
+    {
+        assert!(password.len() >= 16 && password != published, "{password}");
+    }
+    let again = serve_until(dir.path(), "listening");
+    assert!(again.iter().any(|l| l.contains("listening")), "{again:#?}");
+    let printed = again.join("\n");
+    assert!(!printed.contains("DEMO MODE") && !printed.contains("curtain.test"), "{printed}");
+    assert!(passwords.iter().all(|p| !printed.contains(p.as_str())));
+}

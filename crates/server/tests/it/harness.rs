@@ -157,7 +157,7 @@ impl TestBuilder {
         let mut env = self.env;
         env.insert("DATABASE_URL".into(), db.url.clone());
         env.insert("CURTAIN_DATA_DIR".into(), data_dir.display().to_string());
-        env.insert("CURTAIN_DEMO".into(), if self.demo { "on" } else { "off" }.into());
+        env.entry("CURTAIN_DEMO".into()).or_insert_with(|| if self.demo { "on" } else { "off" }.into());
         env.entry("CURTAIN_RATE_LIMITS".into()).or_insert_with(|| "off".into());
         // Bound first, so the public base URL (return URL, the simulator's IPN calls) is this server.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -4,6 +4,8 @@
 use chrono::Duration;
 use serde_json::json;
 
+use curtain::accounts::roles::Role;
+
 use crate::harness::{PASSWORD, TestApp, backends};
 
 #[tokio::test]
@@ -171,4 +173,81 @@ async fn two_instances_share_their_counts_through_redis() {
     assert_eq!(a.get("/api/tags").await.status, 429);
     assert_eq!(b.get("/api/tags").await.status, 429);
     assert_eq!(b.get("/health/ready").await.body["checks"]["redis"], "ok");
+}
+
+/// Login counts each attempt before checking the password: a burst of parallel guesses gets no
+/// more answers than the limit allows, then 429 — even for the right password.
+#[tokio::test]
+async fn a_burst_of_parallel_wrong_passwords_gets_only_the_allowed_tries() {
+    for backend in backends() {
+        let app = TestApp::builder().env("CURTAIN_RATE_LIMITS", "on").backend(&backend).spawn().await;
+        let now = app.clock_now();
+        app.clock.set(now - Duration::seconds(now.timestamp().rem_euclid(3600)));
+        app.customer("burst@example.com").await;
+        let wrong = json!({"email": "burst@example.com", "password": "wrong-password-x"});
+        let statuses: Vec<u16> = futures_util::future::join_all(
+            (0..40).map(|_| async { app.post("/api/auth/login", &wrong, None).await.status.as_u16() }),
+        )
+        .await;
+        let failures = statuses.iter().filter(|s| **s == 401).count();
+        let limited = statuses.iter().filter(|s| **s == 429).count();
+        assert!((1..=5).contains(&failures), "{failures} wrong passwords were checked ({backend:?})");
+        assert_eq!(failures + limited, 40, "{statuses:?}");
+        let locked = app
+            .post("/api/auth/login", &json!({"email": "burst@example.com", "password": PASSWORD}), None)
+            .await;
+        assert_eq!(locked.status, 429, "{backend:?}");
+    }
+}
+
+/// A successful login does not use up the address's allowance of failures.
+#[tokio::test]
+async fn successful_logins_do_not_count_as_failures_from_the_address() {
+    for backend in backends() {
+        let app = TestApp::builder()
+            .env("CURTAIN_RATE_LIMITS", "on")
+            .env("CURTAIN_LIMIT_LOGIN_FAILURES_PER_IP", "3")
+            .backend(&backend)
+            .spawn()
+            .await;
+        let now = app.clock_now();
+        app.clock.set(now - Duration::seconds(now.timestamp().rem_euclid(3600)));
+        app.customer("office@example.com").await;
+        for _ in 0..5 {
+            app.login("office@example.com", PASSWORD).await;
+        }
+        let wrong = json!({"email": "office@example.com", "password": "wrong-password-x"});
+        for _ in 0..3 {
+            assert_eq!(app.post("/api/auth/login", &wrong, None).await.status, 401, "{backend:?}");
+        }
+        assert_eq!(app.post("/api/auth/login", &wrong, None).await.status, 429, "{backend:?}");
+    }
+}
+
+/// Sign-up, sign-in and mailed-link routes count the client address even when the request
+/// carries a valid token: a throwaway account does not lift the per-address cap.
+#[tokio::test]
+async fn a_token_does_not_lift_the_per_address_cap_on_account_routes() {
+    for backend in backends() {
+        let app = TestApp::builder()
+            .env("CURTAIN_RATE_LIMITS", "on")
+            .env("CURTAIN_LIMIT_ANONYMOUS_PER_HOUR", "3")
+            .backend(&backend)
+            .spawn()
+            .await;
+        let now = app.clock_now();
+        app.clock.set(now - Duration::seconds(now.timestamp().rem_euclid(3600)));
+        let (_, token) = app.quick_user("throwaway@example.com", Role::Customer).await;
+        let body = json!({"email": "victim@example.com"});
+        for i in 0..3 {
+            let res = app.post("/api/auth/password-reset/request", &body, Some(&token)).await;
+            assert_eq!(res.status, 202, "request {} ({backend:?})", i + 1);
+        }
+        let refused = app.post("/api/auth/password-reset/request", &body, Some(&token)).await;
+        assert_eq!(refused.status, 429, "{backend:?}");
+        let register = json!({"email": "new@example.com", "password": PASSWORD, "full_name": "N"});
+        assert_eq!(app.post("/api/auth/register", &register, Some(&token)).await.status, 429, "{backend:?}");
+        // Elsewhere the token still counts for its user, apart from the address.
+        assert_eq!(app.get_as("/api/auth/me", &token).await.status, 200, "{backend:?}");
+    }
 }
