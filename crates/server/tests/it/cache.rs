@@ -123,7 +123,7 @@ async fn parameters_the_list_does_not_read_share_one_cached_entry() {
         let row = events::Entity::find_by_id(event).one(app.db()).await.unwrap().unwrap();
         let mut sneaky = row.into_active_model();
         sneaky.title = Set("Changed directly".into());
-        sneaky.update(app.db()).await.unwrap();
+        sneaky.update(app.writer()).await.unwrap();
 
         let junk = "x".repeat(2_000);
         for query in [

@@ -687,7 +687,15 @@ async fn the_result_page_of_a_paid_booking_cancelled_later_does_not_blame_a_late
 #[tokio::test]
 async fn a_performance_cancellation_cut_off_half_way_is_finished_by_its_job() {
     use curtain::{bookings::status::Actor, events::admin::CancelBody};
-    let app = app().await;
+    // Forty-one buyers hold seats from this one test address: above the default per-address cap.
+    let app = TestApp::builder()
+        .demo()
+        .env("VNPAY_SIMULATOR", "on")
+        .env("VNPAY_TMN_CODE", TMN)
+        .env("VNPAY_HASH_SECRET", SECRET)
+        .env("CURTAIN_MAX_HELD_SEATS_PER_IP", "1000")
+        .spawn()
+        .await;
     let (staff_id, _) = app.quick_user("staff@example.com", Role::Staff).await;
     let (event, seats) = app.demo_event(0).await;
     let mut paid = Vec::new();

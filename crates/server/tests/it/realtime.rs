@@ -662,7 +662,7 @@ async fn moving_a_performance_with_put_is_broadcast_and_mailed_to_its_ticket_hol
     let mut vietnamese =
         entity::users::Entity::find_by_id(minh_id).one(app.db()).await.unwrap().unwrap().into_active_model();
     vietnamese.locale = Set("vi".into());
-    vietnamese.update(app.db()).await.unwrap();
+    vietnamese.update(app.writer()).await.unwrap();
     let (_, waiting) = app.quick_user("waiting@example.com", Role::Customer).await;
     let (event, seats) = app.demo_event(0).await;
     crate::payments::buy(&app, &lan, event, &seats[..1]).await;
