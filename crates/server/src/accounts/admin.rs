@@ -41,7 +41,7 @@ pub struct UserListQuery {
 }
 
 /// Every user, newest first (admin).
-#[utoipa::path(get, path = "/api/admin/users", tag = "admin", params(UserListQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", params(UserListQuery), security(("bearer" = ["admin"])),
     responses((status = 200, body = Envelope<Vec<UserOut>>), (status = 403, body = ErrorEnvelope)))]
 async fn list_users(
     State(state): State<AppState>,
@@ -84,8 +84,9 @@ pub struct UserUpdate {
 
 /// Changes a user's role or active flag (admin). Either change ends the user's sessions.
 #[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", params(("id" = i64, Path)), request_body = UserUpdate,
-    security(("bearer" = [])),
-    responses((status = 200, body = Envelope<UserOut>), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    security(("bearer" = ["admin"])),
+    responses((status = 200, body = Envelope<UserOut>), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "`cannot_demote_self`", body = ErrorEnvelope)))]
 async fn update_user(
     State(state): State<AppState>,
     Admin(admin): Admin,

@@ -263,7 +263,7 @@ async fn me(user: CurrentUser) -> ApiResponse<UserOut> {
 
 /// Trades a refresh token (body or cookie) for a new pair. The old refresh token is spent; using
 /// it again revokes every token of its family.
-#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshBody,
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = Option<RefreshBody>,
     responses((status = 200, body = Envelope<Session>), (status = 401, description = "`invalid_token`", body = ErrorEnvelope)))]
 async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<Response> {
     let token = optional_json::<RefreshBody>(&body)?
@@ -296,7 +296,7 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
 }
 
 /// Ends the session: the refresh family and this access token are revoked.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])), request_body = RefreshBody,
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])), request_body = Option<RefreshBody>,
     responses((status = 204), (status = 401, body = ErrorEnvelope)))]
 async fn logout(
     State(state): State<AppState>,

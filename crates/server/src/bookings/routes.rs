@@ -163,7 +163,7 @@ async fn modify_booking(
 /// and is refunded as the refund policy says: in full until `CURTAIN_REFUND_CUTOFF_HOURS` before
 /// the start, nothing after. The answer shows the booking already cancelled; the refund itself
 /// runs after the commit, and the buyer gets an email.
-#[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body = CancelBooking,
+#[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body = Option<CancelBooking>,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<BookingOut>), (status = 404, body = ErrorEnvelope),
         (status = 409, description = "`invalid_transition`", body = ErrorEnvelope)))]

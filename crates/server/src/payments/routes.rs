@@ -126,7 +126,7 @@ pub struct RefundBody {
 /// commit, as a job; the refund starts `pending`). Refunding all that is left of a confirmed
 /// booking ends it as `refunded` and puts its seats back on sale.
 #[utoipa::path(post, path = "/api/payments/{id}/refund", tag = "payments", params(("id" = i64, Path)), request_body = RefundBody,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses(
         (status = 201, body = Envelope<RefundOut>),
         (status = 400, body = ErrorEnvelope),

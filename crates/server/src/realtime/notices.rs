@@ -27,7 +27,7 @@ pub struct Notice {
 }
 
 /// Sends a notice to every client of `/ws/system/` on every instance (staff).
-#[utoipa::path(post, path = "/api/admin/notices", tag = "admin", request_body = Notice, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/admin/notices", tag = "admin", request_body = Notice, security(("bearer" = ["staff"])),
     responses((status = 202, body = Envelope<Notice>), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 async fn post_notice(
     State(state): State<AppState>,

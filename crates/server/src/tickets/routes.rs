@@ -109,7 +109,7 @@ pub struct CheckinBody {
 
 /// Staff: checks a ticket in. `result` is `valid` (admitted now), `already_used` (with when and
 /// by whom), `wrong_event`, `cancelled` or `invalid`. Concurrent scans of one ticket admit it once.
-#[utoipa::path(post, path = "/api/checkin", tag = "tickets", request_body = CheckinBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/checkin", tag = "tickets", request_body = CheckinBody, security(("bearer" = ["staff"])),
     responses(
         (status = 200, body = Envelope<CheckinOut>),
         (status = 400, body = ErrorEnvelope),
