@@ -4,7 +4,8 @@ use axum::http::StatusCode;
 use utoipa::{
     Modify,
     openapi::{
-        Content, HeaderBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder, Type,
+        Content, HeaderBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder,
+        Type,
         path::{Operation, ParameterIn},
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
@@ -116,14 +117,22 @@ pub fn complete(openapi: &mut OpenApi) {
 
 /// The shared error responses: name in `components/responses`, status, description.
 const SHARED: &[(&str, u16, &str)] = &[
-    ("ValidationFailed", 400, "`validation_failed`: the body or query string is malformed or invalid; `errors` names each field"),
+    (
+        "ValidationFailed",
+        400,
+        "`validation_failed`: the body or query string is malformed or invalid; `errors` names each field",
+    ),
     ("Unauthorized", 401, "`unauthorized` (no token) or `invalid_token` (invalid, revoked or expired)"),
     ("Forbidden", 403, "`forbidden`: the signed-in user's role is not enough"),
     ("NotFound", 404, "`not_found`"),
     ("PayloadTooLarge", 413, "`payload_too_large`: the body is over the size limit"),
     ("UnsupportedMediaType", 415, "`unsupported_media_type`: send the body as application/json"),
     ("RateLimited", 429, "`rate_limited`: too many requests; `Retry-After` says when to try again"),
-    ("ServiceUnavailable", 503, "`service_unavailable`: busy or a dependency is down; retry after `Retry-After` seconds"),
+    (
+        "ServiceUnavailable",
+        503,
+        "`service_unavailable`: busy or a dependency is down; retry after `Retry-After` seconds",
+    ),
 ];
 
 fn shared_response(name: &str, description: &str) -> Response {
@@ -134,7 +143,10 @@ fn shared_response(name: &str, description: &str) -> Response {
         let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0));
         response = response.header(
             "Retry-After",
-            HeaderBuilder::new().schema(Some(seconds)).description(Some("Seconds to wait before retrying.")).build(),
+            HeaderBuilder::new()
+                .schema(Some(seconds))
+                .description(Some("Seconds to wait before retrying."))
+                .build(),
         );
     }
     response.build()
@@ -153,11 +165,7 @@ fn shared_statuses(path: &str, operation: &Operation) -> Vec<u16> {
         operation.security.iter().flatten().filter_map(|r| serde_json::to_value(r).ok()).collect();
     let bearer: Vec<&serde_json::Value> = requirements.iter().filter_map(|r| r.get("bearer")).collect();
     let has_params_in = |place: ParameterIn| {
-        operation
-            .parameters
-            .iter()
-            .flatten()
-            .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
+        operation.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
     };
     let body = match &operation.request_body {
         Some(RefOr::T(body)) => Some(body),
@@ -186,4 +194,97 @@ fn shared_statuses(path: &str, operation: &Operation) -> Vec<u16> {
     statuses.push(429);
     statuses.push(503);
     statuses
+}
+
+/// Schemas of request fields whose rules the derive attributes cannot say (constraints on the
+/// items of a list, unique items, the closed set of time zones), used with `schema_with`.
+pub mod fields {
+    use utoipa::openapi::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type, schema::Schema};
+
+    fn ids(min: usize, max: usize, what: &str) -> Schema {
+        ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+            )
+            .min_items((min > 0).then_some(min))
+            .max_items(Some(max))
+            .unique_items(true)
+            .description(Some(what))
+            .build()
+            .into()
+    }
+
+    /// Seats picked on the map for a new hold: 1 to 10, each once.
+    pub fn seats_to_hold() -> Schema {
+        ids(1, 10, "Seats picked on the map (1–10, each once).")
+    }
+
+    /// Seats added to or released from a pending booking: at most 10, each once.
+    pub fn seats_to_change() -> Schema {
+        ids(0, 10, "At most 10 seats, each once.")
+    }
+
+    /// Seats of a performance to block or unblock: 1 to 1000, each once.
+    pub fn seats_to_block() -> Schema {
+        ids(1, 1000, "1 to 1000 seats of the performance, each once.")
+    }
+
+    /// One length per row, front to back: 1 to 1000 rows of 1 to 1000 seats (100,000 seats at
+    /// most in all).
+    pub fn row_lengths() -> Schema {
+        let length = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(1000));
+        ArrayBuilder::new()
+            .items(length)
+            .min_items(Some(1))
+            .max_items(Some(1000))
+            .description(Some(
+                "One length per row, front to back (1–1000 rows of 1–1000 seats, at most 100,000 seats); \
+                 instead of `rows` × `seats_per_row`.",
+            ))
+            .build()
+            .into()
+    }
+
+    /// Seat positions after which an aisle runs (within the widest row).
+    pub fn aisles_after() -> Schema {
+        let position = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1));
+        ArrayBuilder::new()
+            .items(position)
+            .description(Some(
+                "Seat positions in a row (1-based, from the left) after which an aisle runs; each lies \
+                 before the last seat of the widest row.",
+            ))
+            .build()
+            .into()
+    }
+
+    /// Free labels of a venue: at most 30, each 1 to 50 characters.
+    pub fn amenities() -> Schema {
+        let label = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(50))
+            .pattern(Some("\\S"));
+        ArrayBuilder::new()
+            .items(label)
+            .max_items(Some(30))
+            .description(Some(
+                "Free labels such as `parking`, `wheelchair_access`, `hearing_loop`, `bar`, `cloakroom` \
+                 (at most 30, each 1–50 characters).",
+            ))
+            .build()
+            .into()
+    }
+
+    /// An IANA time zone name, from the same database the server checks against.
+    pub fn time_zone() -> Schema {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+            .description(Some("IANA time zone, e.g. `Asia/Ho_Chi_Minh`."))
+            .build()
+            .into()
+    }
 }

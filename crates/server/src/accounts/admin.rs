@@ -32,11 +32,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[allow(dead_code)] // Documents the query string; it is read through `Params`.
 pub struct UserListQuery {
     /// `customer`, `staff` or `admin`.
+    #[param(pattern = "^(customer|staff|admin)$")]
     role: Option<String>,
     /// Substring of the email or name.
+    #[param(max_length = 200)]
     q: Option<String>,
     is_active: Option<bool>,
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u64>,
 }
 

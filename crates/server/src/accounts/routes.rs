@@ -50,9 +50,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterBody {
+    #[schema(format = Email, max_length = 254, pattern = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
     pub email: String,
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     pub password: String,
+    #[schema(min_length = 1, max_length = 150, pattern = "\\S")]
     pub full_name: String,
+    #[schema(max_length = 30, pattern = "^[-+ ().]*([0-9][-+ ().]*){6,}$")]
     pub phone: Option<String>,
     /// Language of emails: `en` (default) or `vi`.
     pub locale: Option<Locale>,
@@ -61,6 +65,7 @@ pub struct RegisterBody {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginBody {
     pub email: String,
+    #[schema(format = Password)]
     pub password: String,
 }
 
@@ -72,7 +77,9 @@ pub struct RefreshBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordBody {
+    #[schema(format = Password)]
     pub current_password: String,
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 

@@ -177,12 +177,17 @@ async fn cancel_event(
 #[allow(dead_code)] // Documents the query string; it is read through `Params`.
 pub struct AdminEventQuery {
     /// `draft`, `published` or `cancelled`.
+    #[param(pattern = "^(draft|published|cancelled)$")]
     status: Option<String>,
     /// Venue id.
+    #[param(minimum = 1)]
     venue: Option<i64>,
     /// Case-insensitive substring of the title or description.
+    #[param(max_length = 200)]
     q: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u64>,
 }
 

@@ -27,12 +27,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BlockBody {
+    #[schema(schema_with = crate::openapi::fields::seats_to_block)]
     pub seat_ids: Vec<i64>,
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UnblockBody {
+    #[schema(schema_with = crate::openapi::fields::seats_to_block)]
     pub seat_ids: Vec<i64>,
     pub reason: Option<String>,
 }

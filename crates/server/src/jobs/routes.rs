@@ -86,9 +86,13 @@ pub struct JobSummary {
 #[allow(dead_code)] // Documents the query string; it is read through `Params`.
 pub struct JobListQuery {
     /// `queued`, `running`, `done` or `dead`.
+    #[param(pattern = "^(queued|running|done|dead)$")]
     status: Option<String>,
+    #[param(max_length = 50)]
     kind: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u64>,
 }
 

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notice {
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub message: String,
 }
 

@@ -102,8 +102,10 @@ async fn download(state: &AppState, user: &CurrentUser, id: i64, doc: Doc) -> Ap
 #[serde(deny_unknown_fields)]
 pub struct CheckinBody {
     /// The scanned (or typed) ticket code.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub code: String,
     /// The performance this door serves; a ticket for another one answers `wrong_event`.
+    #[schema(minimum = 1)]
     pub event_id: Option<i64>,
 }
 
