@@ -144,6 +144,9 @@ fn every_phony_make_target_exists() {
     }
 }
 
+/// One request of the walk: the bearer token, the body (content type and bytes), the query.
+type Probe = (Option<String>, Option<(&'static str, &'static str)>, &'static str);
+
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// Every (method, path, operation) of the document, deletions last so the walk keeps its data.
@@ -214,7 +217,7 @@ async fn every_status_the_api_answers_is_documented() {
             tokens.push(Some(token));
         }
         let admin = tokens[3].clone();
-        let mut requests: Vec<(Option<String>, Option<(&str, &str)>, &str)> = Vec::new();
+        let mut requests: Vec<Probe> = Vec::new();
         for token in &tokens {
             requests.push((token.clone(), json_body.then_some(("application/json", "{}")), ""));
         }
