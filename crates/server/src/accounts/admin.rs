@@ -32,16 +32,20 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[allow(dead_code)] // Documents the query string; it is read through `Params`.
 pub struct UserListQuery {
     /// `customer`, `staff` or `admin`.
+    #[param(pattern = "^(customer|staff|admin)$")]
     role: Option<String>,
     /// Substring of the email or name.
+    #[param(max_length = 200)]
     q: Option<String>,
     is_active: Option<bool>,
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u64>,
 }
 
 /// Every user, newest first (admin).
-#[utoipa::path(get, path = "/api/admin/users", tag = "admin", params(UserListQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", params(UserListQuery), security(("bearer" = ["admin"])),
     responses((status = 200, body = Envelope<Vec<UserOut>>), (status = 403, body = ErrorEnvelope)))]
 async fn list_users(
     State(state): State<AppState>,
@@ -84,8 +88,9 @@ pub struct UserUpdate {
 
 /// Changes a user's role or active flag (admin). Either change ends the user's sessions.
 #[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", params(("id" = i64, Path)), request_body = UserUpdate,
-    security(("bearer" = [])),
-    responses((status = 200, body = Envelope<UserOut>), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    security(("bearer" = ["admin"])),
+    responses((status = 200, body = Envelope<UserOut>), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "`cannot_demote_self`", body = ErrorEnvelope)))]
 async fn update_user(
     State(state): State<AppState>,
     Admin(admin): Admin,

@@ -220,12 +220,14 @@ pub struct TokenBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetRequestBody {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetConfirmBody {
     pub token: String,
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 

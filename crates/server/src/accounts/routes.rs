@@ -50,9 +50,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterBody {
+    #[schema(format = Email, max_length = 254, pattern = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
     pub email: String,
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     pub password: String,
+    #[schema(min_length = 1, max_length = 150, pattern = "\\S")]
     pub full_name: String,
+    #[schema(max_length = 30, pattern = "^[-+ ().]*([0-9][-+ ().]*){6,}$")]
     pub phone: Option<String>,
     /// Language of emails: `en` (default) or `vi`.
     pub locale: Option<Locale>,
@@ -61,6 +65,7 @@ pub struct RegisterBody {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginBody {
     pub email: String,
+    #[schema(format = Password)]
     pub password: String,
 }
 
@@ -72,7 +77,9 @@ pub struct RefreshBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordBody {
+    #[schema(format = Password)]
     pub current_password: String,
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 
@@ -263,7 +270,7 @@ async fn me(user: CurrentUser) -> ApiResponse<UserOut> {
 
 /// Trades a refresh token (body or cookie) for a new pair. The old refresh token is spent; using
 /// it again revokes every token of its family.
-#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshBody,
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = Option<RefreshBody>,
     responses((status = 200, body = Envelope<Session>), (status = 401, description = "`invalid_token`", body = ErrorEnvelope)))]
 async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<Response> {
     let token = optional_json::<RefreshBody>(&body)?
@@ -296,7 +303,7 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
 }
 
 /// Ends the session: the refresh family and this access token are revoked.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])), request_body = RefreshBody,
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])), request_body = Option<RefreshBody>,
     responses((status = 204), (status = 401, body = ErrorEnvelope)))]
 async fn logout(
     State(state): State<AppState>,

@@ -35,12 +35,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBooking {
+    #[schema(minimum = 1)]
     pub event_id: i64,
     /// Seats picked on the map (1–10).
+    #[schema(schema_with = crate::openapi::fields::seats_to_hold)]
     pub seat_ids: Option<Vec<i64>>,
     /// Best available: the section…
+    #[schema(minimum = 1)]
     pub section_id: Option<i64>,
     /// …and how many adjacent seats (1–10).
+    #[schema(minimum = 1, maximum = 10)]
     pub quantity: Option<u32>,
     /// Best available among wheelchair and companion seats.
     pub accessible: Option<bool>,
@@ -49,13 +53,16 @@ pub struct CreateBooking {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModifyBooking {
+    #[schema(schema_with = crate::openapi::fields::seats_to_change)]
     pub add_seat_ids: Option<Vec<i64>>,
+    #[schema(schema_with = crate::openapi::fields::seats_to_change)]
     pub remove_seat_ids: Option<Vec<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelBooking {
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -97,13 +104,19 @@ async fn create_booking(
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // Documents the query string; it is read through `Params`.
 pub struct BookingListQuery {
+    #[param(minimum = 1)]
     event: Option<i64>,
     /// `pending`, `confirmed`, `completed`, `expired`, `cancelled`, `refunded`.
+    #[param(pattern = "^(pending|confirmed|completed|expired|cancelled|refunded)$")]
     status: Option<String>,
     /// Staff only: bookings of this user.
+    #[param(minimum = 1)]
     user: Option<i64>,
+    #[param(max_length = 20)]
     reference: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u64>,
 }
 
@@ -163,7 +176,7 @@ async fn modify_booking(
 /// and is refunded as the refund policy says: in full until `CURTAIN_REFUND_CUTOFF_HOURS` before
 /// the start, nothing after. The answer shows the booking already cancelled; the refund itself
 /// runs after the commit, and the buyer gets an email.
-#[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body = CancelBooking,
+#[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "bookings", params(("id" = i64, Path)), request_body = Option<CancelBooking>,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<BookingOut>), (status = 404, body = ErrorEnvelope),
         (status = 409, description = "`invalid_transition`", body = ErrorEnvelope)))]

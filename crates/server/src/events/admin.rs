@@ -41,10 +41,14 @@ pub enum IdOrSlug {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventBody {
+    #[schema(minimum = 1)]
     pub venue_id: i64,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: String,
+    #[schema(max_length = 20000)]
     pub description: String,
     pub category: Option<IdOrSlug>,
+    #[schema(max_items = 30)]
     pub tags: Option<Vec<IdOrSlug>>,
     pub start_time: DateTime<Utc>,
     pub end_time: DateTime<Utc>,
@@ -54,6 +58,7 @@ pub struct EventBody {
     pub sales_end: Option<DateTime<Utc>>,
     pub is_featured: Option<bool>,
     /// Generated from the title and the local date when absent.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: Option<String>,
 }
 
@@ -61,12 +66,16 @@ pub struct EventBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventPatch {
+    #[schema(minimum = 1)]
     pub venue_id: Option<i64>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: Option<String>,
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<IdOrSlug>)]
     pub category: Option<Option<IdOrSlug>>,
+    #[schema(max_items = 30)]
     pub tags: Option<Vec<IdOrSlug>>,
     pub start_time: Option<DateTime<Utc>>,
     pub end_time: Option<DateTime<Utc>>,
@@ -77,6 +86,7 @@ pub struct EventPatch {
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub sales_end: Option<Option<DateTime<Utc>>>,
     pub is_featured: Option<bool>,
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: Option<String>,
 }
 
@@ -89,6 +99,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     /// Why the performance is cancelled; shown to buyers.
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub reason: String,
 }
 

@@ -36,7 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// A new draft performance (staff). Category and tags by id or slug; the slug is generated from
 /// the title and the local date unless given.
-#[utoipa::path(post, path = "/api/events", tag = "events", request_body = EventBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/events", tag = "events", request_body = EventBody, security(("bearer" = ["staff"])),
     responses((status = 201, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
               (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 409, description = "`slug_taken`", body = ErrorEnvelope)))]
@@ -52,7 +52,7 @@ async fn create_event(
 /// Replaces every field of a performance (staff); absent optional fields are cleared. A
 /// published performance keeps its venue; a cancelled one cannot change.
 #[utoipa::path(put, path = "/api/events/{id}", tag = "events", params(("id" = i64, Path)), request_body = EventBody,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "`venue_change_not_allowed`, `invalid_transition`, `slug_taken`", body = ErrorEnvelope)))]
@@ -69,7 +69,7 @@ async fn replace_event(
 
 /// Changes the fields present (staff); `null` clears `category`, `sales_start` or `sales_end`.
 #[utoipa::path(patch, path = "/api/events/{id}", tag = "events", params(("id" = i64, Path)), request_body = EventPatch,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "`venue_change_not_allowed`, `invalid_transition`, `slug_taken`", body = ErrorEnvelope)))]
@@ -98,7 +98,7 @@ async fn announce_change(state: &AppState, before: &entity::events::Model, event
 
 /// Soft-deletes a performance (staff): it leaves every list; its bookings stay readable. A
 /// performance with pending or confirmed bookings must be cancelled first (409 `has_bookings`).
-#[utoipa::path(delete, path = "/api/events/{id}", tag = "events", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/events/{id}", tag = "events", params(("id" = i64, Path)), security(("bearer" = ["staff"])),
     responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "`has_bookings`: cancel the performance first", body = ErrorEnvelope)))]
 async fn delete_event(
@@ -113,7 +113,7 @@ async fn delete_event(
 /// Sets prices per section (staff). On a published performance the seats not held or sold take
 /// the new price and the seat map's version grows.
 #[utoipa::path(put, path = "/api/events/{id}/prices", tag = "events", params(("id" = i64, Path)), request_body = PricesBody,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<PricesOut>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "`invalid_transition` (cancelled)", body = ErrorEnvelope)))]
@@ -128,7 +128,7 @@ async fn set_prices(
 
 /// Publishes a draft (staff): every active seat of the venue is copied with its section's price,
 /// so a price is needed for every section with seats.
-#[utoipa::path(post, path = "/api/events/{id}/publish", tag = "events", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/events/{id}/publish", tag = "events", params(("id" = i64, Path)), security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<EventDetail>), (status = 400, description = "a section has no price", body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "`invalid_transition`", body = ErrorEnvelope)))]
@@ -145,7 +145,7 @@ async fn publish_event(
 /// booking is cancelled — paid ones refunded in full through the gateway. Bookings are ended in
 /// short batches after sales stopped; the answer comes once all are.
 #[utoipa::path(post, path = "/api/events/{id}/cancel", tag = "events", params(("id" = i64, Path)), request_body = CancelBody,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "`invalid_transition`", body = ErrorEnvelope)))]
@@ -177,17 +177,22 @@ async fn cancel_event(
 #[allow(dead_code)] // Documents the query string; it is read through `Params`.
 pub struct AdminEventQuery {
     /// `draft`, `published` or `cancelled`.
+    #[param(pattern = "^(draft|published|cancelled)$")]
     status: Option<String>,
     /// Venue id.
+    #[param(minimum = 1)]
     venue: Option<i64>,
     /// Case-insensitive substring of the title or description.
+    #[param(max_length = 200)]
     q: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u64>,
 }
 
 /// Every performance not deleted, any status, past ones too, latest start first (staff).
-#[utoipa::path(get, path = "/api/admin/events", tag = "events", params(AdminEventQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/admin/events", tag = "events", params(AdminEventQuery), security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<Vec<EventSummary>>), (status = 400, body = ErrorEnvelope),
               (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 async fn admin_list_events(

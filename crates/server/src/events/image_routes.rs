@@ -41,7 +41,7 @@ fn multipart_error(err: MultipartError) -> AppError {
 /// Adds an image to the gallery (staff): multipart form with `file` (JPEG, PNG or WebP, judged
 /// by content, at most 10 MB) and an optional `caption`.
 #[utoipa::path(post, path = "/api/events/{id}/images", tag = "events", params(("id" = i64, Path)),
-    request_body(content = ImageUpload, content_type = "multipart/form-data"), security(("bearer" = [])),
+    request_body(content = ImageUpload, content_type = "multipart/form-data"), security(("bearer" = ["staff"])),
     responses((status = 201, body = Envelope<ImageAdminOut>),
               (status = 400, description = "not a JPEG, PNG or WebP image", body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
@@ -84,7 +84,7 @@ async fn upload_image(
 
 /// Changes an image's caption or place in the gallery (staff).
 #[utoipa::path(patch, path = "/api/events/{id}/images/{image_id}", tag = "events",
-    params(("id" = i64, Path), ("image_id" = i64, Path)), request_body = ImagePatch, security(("bearer" = [])),
+    params(("id" = i64, Path), ("image_id" = i64, Path)), request_body = ImagePatch, security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<ImageAdminOut>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 async fn update_image(
@@ -98,7 +98,7 @@ async fn update_image(
 
 /// Deletes an image and its file (staff); a poster made of it is cleared.
 #[utoipa::path(delete, path = "/api/events/{id}/images/{image_id}", tag = "events",
-    params(("id" = i64, Path), ("image_id" = i64, Path)), security(("bearer" = [])),
+    params(("id" = i64, Path), ("image_id" = i64, Path)), security(("bearer" = ["staff"])),
     responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 async fn delete_image(
     State(state): State<AppState>,
@@ -111,7 +111,7 @@ async fn delete_image(
 
 /// Makes one of the event's images its poster, or clears it with `null` (staff).
 #[utoipa::path(put, path = "/api/events/{id}/poster", tag = "events", params(("id" = i64, Path)),
-    request_body = PosterBody, security(("bearer" = [])),
+    request_body = PosterBody, security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 async fn set_poster(

@@ -58,8 +58,10 @@ impl From<event_images::Model> for ImageAdminOut {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImagePatch {
+    #[schema(max_length = 500)]
     pub caption: Option<String>,
     /// Place in the gallery; lower comes first.
+    #[schema(minimum = 0, maximum = 10000)]
     pub position: Option<i32>,
 }
 
@@ -67,6 +69,7 @@ pub struct ImagePatch {
 #[serde(deny_unknown_fields)]
 pub struct PosterBody {
     /// An image of this event, or `null` for no poster.
+    #[schema(minimum = 1)]
     pub image_id: Option<i64>,
 }
 
@@ -77,6 +80,7 @@ pub struct ImageUpload {
     /// A JPEG, PNG or WebP image of at most 10 MB.
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     file: Vec<u8>,
+    #[schema(max_length = 500)]
     caption: Option<String>,
 }
 

@@ -27,14 +27,17 @@ pub const MAX_PRICE: i64 = 1_000_000_000;
 #[serde(deny_unknown_fields)]
 pub struct PricesBody {
     /// Sections listed get these prices; sections not listed keep theirs.
+    #[schema(min_items = 1, max_items = 1000)]
     pub prices: Vec<PriceItem>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceItem {
+    #[schema(minimum = 1)]
     pub section_id: i64,
     /// In the currency's minor unit (VND: whole dong), 0 to 1,000,000,000.
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub price: i64,
 }
 

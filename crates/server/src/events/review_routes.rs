@@ -26,7 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Reviews of a performance, newest first, with each reviewer's name.
 #[utoipa::path(get, path = "/api/events/{id}/reviews", tag = "events",
-    params(("id" = i64, Path), ("page" = Option<u64>, Query), ("page_size" = Option<u64>, Query)),
+    params(("id" = i64, Path), ("page" = Option<u64>, Query, minimum = 1, maximum = 1000000),
+        ("page_size" = Option<u64>, Query, minimum = 1, maximum = 100)),
     responses((status = 200, body = Envelope<Vec<ReviewOut>>), (status = 404, body = ErrorEnvelope)))]
 async fn list_reviews(
     State(state): State<AppState>,

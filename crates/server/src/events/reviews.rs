@@ -39,16 +39,20 @@ pub struct ReviewOut {
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     /// 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: i64,
     /// At most 4000 characters.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub text: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewPatch {
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: Option<i64>,
+    #[schema(max_length = 4000)]
     pub text: Option<String>,
 }
 

@@ -33,24 +33,33 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[allow(dead_code)] // Documents the query string; it is read through `Params`.
 pub struct EventListQuery {
     /// Case-insensitive substring of the title or description.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// Category id or slug.
+    #[param(max_length = 100)]
     category: Option<String>,
     /// Tag id or slug.
+    #[param(max_length = 100)]
     tag: Option<String>,
     /// Venue id.
+    #[param(minimum = 1)]
     venue: Option<i64>,
     /// Earliest start: a date (YYYY-MM-DD) or an RFC 3339 timestamp.
+    #[param(format = Date)]
     date_from: Option<String>,
     /// Latest start, inclusive: a date or an RFC 3339 timestamp.
+    #[param(format = Date)]
     date_to: Option<String>,
     /// Only featured (true) or only other (false) performances.
     featured: Option<bool>,
     /// `start_time` (default), `price`, `rating`, `title`; prefix `-` for descending.
+    #[param(pattern = "^-?(start_time|price|rating|title)$")]
     ordering: Option<String>,
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u64>,
 }
 

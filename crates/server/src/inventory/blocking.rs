@@ -27,12 +27,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BlockBody {
+    #[schema(schema_with = crate::openapi::fields::seats_to_block)]
     pub seat_ids: Vec<i64>,
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UnblockBody {
+    #[schema(schema_with = crate::openapi::fields::seats_to_block)]
     pub seat_ids: Vec<i64>,
     pub reason: Option<String>,
 }
@@ -170,7 +173,7 @@ pub fn seat_unavailable(seat_ids: Vec<i64>) -> AppError {
 
 /// Blocks seats of a performance (staff); they cannot be sold until unblocked.
 #[utoipa::path(post, path = "/api/events/{id}/seats/block", tag = "events", params(("id" = i64, Path)), request_body = BlockBody,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<BlockResult>), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, description = "`seat_unavailable`", body = ErrorEnvelope)))]
 async fn block_seats(
@@ -184,7 +187,7 @@ async fn block_seats(
 
 /// Unblocks seats of a performance (staff); answers the seats that were blocked and are now free.
 #[utoipa::path(post, path = "/api/events/{id}/seats/unblock", tag = "events", params(("id" = i64, Path)), request_body = UnblockBody,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<BlockResult>), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 async fn unblock_seats(
     State(state): State<AppState>,

@@ -86,14 +86,18 @@ pub struct JobSummary {
 #[allow(dead_code)] // Documents the query string; it is read through `Params`.
 pub struct JobListQuery {
     /// `queued`, `running`, `done` or `dead`.
+    #[param(pattern = "^(queued|running|done|dead)$")]
     status: Option<String>,
+    #[param(max_length = 50)]
     kind: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u64>,
 }
 
 /// Jobs, newest first (staff).
-#[utoipa::path(get, path = "/api/admin/jobs", tag = "admin", params(JobListQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/admin/jobs", tag = "admin", params(JobListQuery), security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<Vec<JobOut>>), (status = 403, body = ErrorEnvelope)))]
 async fn list_jobs(
     State(state): State<AppState>,
@@ -126,7 +130,7 @@ struct Count {
 }
 
 /// Counts per status, the backlog, and the latest errors (staff).
-#[utoipa::path(get, path = "/api/admin/jobs/summary", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/admin/jobs/summary", tag = "admin", security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<JobSummary>), (status = 403, body = ErrorEnvelope)))]
 async fn job_summary(State(state): State<AppState>, _staff: Staff) -> AppResult<ApiResponse<JobSummary>> {
     let counts: HashMap<String, i64> = jobs::Entity::find()
@@ -164,7 +168,7 @@ async fn job_summary(State(state): State<AppState>, _staff: Staff) -> AppResult<
 }
 
 /// Puts a dead (or waiting) job back in the queue to run now, with a fresh set of attempts.
-#[utoipa::path(post, path = "/api/admin/jobs/{id}/retry", tag = "admin", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/admin/jobs/{id}/retry", tag = "admin", params(("id" = i64, Path)), security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<JobOut>), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 async fn retry_job(
     State(state): State<AppState>,
@@ -184,7 +188,7 @@ async fn retry_job(
 }
 
 /// Gives up on a queued or dead job: it is marked done without running, and the note says so.
-#[utoipa::path(post, path = "/api/admin/jobs/{id}/discard", tag = "admin", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/admin/jobs/{id}/discard", tag = "admin", params(("id" = i64, Path)), security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<JobOut>), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 async fn discard_job(
     State(state): State<AppState>,

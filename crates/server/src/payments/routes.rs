@@ -43,10 +43,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartPayment {
+    #[schema(minimum = 1)]
     pub booking_id: i64,
     /// Skip the gateway's bank choice: `NCB`, `VNPAYQR`, `VNBANK`, `INTCARD`, …
+    #[schema(max_length = 20, pattern = "^[A-Z0-9]*$")]
     pub bank_code: Option<String>,
     /// Language of the gateway's page: `vn` (or `vi`) or `en`; default `vn`.
+    #[schema(pattern = "^(vn|vi|en)$")]
     pub locale: Option<String>,
 }
 
@@ -88,10 +91,14 @@ async fn start_payment(
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // Documents the query string; it is read through `Params`.
 pub struct PaymentListQuery {
+    #[param(minimum = 1)]
     booking: Option<i64>,
     /// `initiated`, `succeeded`, `failed`, `refunded`, `partially_refunded`.
+    #[param(pattern = "^(initiated|succeeded|failed|refunded|partially_refunded)$")]
     status: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u64>,
 }
 
@@ -118,7 +125,9 @@ async fn list_payments(
 #[serde(deny_unknown_fields)]
 pub struct RefundBody {
     /// Whole dong; default: everything not yet refunded.
+    #[schema(minimum = 1)]
     pub amount: Option<i64>,
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -126,7 +135,7 @@ pub struct RefundBody {
 /// commit, as a job; the refund starts `pending`). Refunding all that is left of a confirmed
 /// booking ends it as `refunded` and puts its seats back on sale.
 #[utoipa::path(post, path = "/api/payments/{id}/refund", tag = "payments", params(("id" = i64, Path)), request_body = RefundBody,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses(
         (status = 201, body = Envelope<RefundOut>),
         (status = 400, body = ErrorEnvelope),

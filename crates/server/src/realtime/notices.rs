@@ -23,11 +23,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notice {
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub message: String,
 }
 
 /// Sends a notice to every client of `/ws/system/` on every instance (staff).
-#[utoipa::path(post, path = "/api/admin/notices", tag = "admin", request_body = Notice, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/admin/notices", tag = "admin", request_body = Notice, security(("bearer" = ["staff"])),
     responses((status = 202, body = Envelope<Notice>), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 async fn post_notice(
     State(state): State<AppState>,

@@ -102,14 +102,16 @@ async fn download(state: &AppState, user: &CurrentUser, id: i64, doc: Doc) -> Ap
 #[serde(deny_unknown_fields)]
 pub struct CheckinBody {
     /// The scanned (or typed) ticket code.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub code: String,
     /// The performance this door serves; a ticket for another one answers `wrong_event`.
+    #[schema(minimum = 1)]
     pub event_id: Option<i64>,
 }
 
 /// Staff: checks a ticket in. `result` is `valid` (admitted now), `already_used` (with when and
 /// by whom), `wrong_event`, `cancelled` or `invalid`. Concurrent scans of one ticket admit it once.
-#[utoipa::path(post, path = "/api/checkin", tag = "tickets", request_body = CheckinBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/checkin", tag = "tickets", request_body = CheckinBody, security(("bearer" = ["staff"])),
     responses(
         (status = 200, body = Envelope<CheckinOut>),
         (status = 400, body = ErrorEnvelope),

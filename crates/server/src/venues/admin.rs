@@ -22,15 +22,22 @@ use crate::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VenueBody {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
+    #[schema(min_length = 1, max_length = 300, pattern = "\\S")]
     pub address: String,
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub city: String,
     /// IANA time zone, e.g. `Asia/Ho_Chi_Minh`.
+    #[schema(schema_with = crate::openapi::fields::time_zone)]
     pub time_zone: String,
     /// Lower-case letters, digits and dashes; generated from the name when absent.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: Option<String>,
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
     /// Free labels such as `parking`, `wheelchair_access`, `hearing_loop`, `bar`, `cloakroom`.
+    #[schema(schema_with = crate::openapi::fields::amenities)]
     pub amenities: Option<Vec<String>>,
 }
 
@@ -38,12 +45,19 @@ pub struct VenueBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VenuePatch {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
+    #[schema(min_length = 1, max_length = 300, pattern = "\\S")]
     pub address: Option<String>,
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub city: Option<String>,
+    #[schema(schema_with = crate::openapi::fields::time_zone)]
     pub time_zone: Option<String>,
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: Option<String>,
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
+    #[schema(schema_with = crate::openapi::fields::amenities)]
     pub amenities: Option<Vec<String>>,
 }
 

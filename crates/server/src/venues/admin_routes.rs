@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// A new venue (staff). Its capacity starts at 0 and follows the seats added to it.
-#[utoipa::path(post, path = "/api/venues", tag = "venues", request_body = VenueBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/venues", tag = "venues", request_body = VenueBody, security(("bearer" = ["staff"])),
     responses((status = 201, body = Envelope<VenueOut>), (status = 400, body = ErrorEnvelope),
               (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 409, description = "`slug_taken`", body = ErrorEnvelope)))]
@@ -45,7 +45,7 @@ async fn create_venue(
 
 /// Replaces a venue's fields (staff); an absent slug keeps the current one.
 #[utoipa::path(put, path = "/api/venues/{id}", tag = "venues", params(("id" = i64, Path)), request_body = VenueBody,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<VenueOut>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "`slug_taken`", body = ErrorEnvelope)))]
@@ -60,7 +60,7 @@ async fn replace_venue(
 
 /// Changes the fields present (staff).
 #[utoipa::path(patch, path = "/api/venues/{id}", tag = "venues", params(("id" = i64, Path)), request_body = VenuePatch,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<VenueOut>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "`slug_taken`", body = ErrorEnvelope)))]
@@ -74,7 +74,7 @@ async fn update_venue(
 }
 
 /// Soft-deletes a venue (staff): it and its performances leave the public catalog; bookings stay.
-#[utoipa::path(delete, path = "/api/venues/{id}", tag = "venues", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/venues/{id}", tag = "venues", params(("id" = i64, Path)), security(("bearer" = ["staff"])),
     responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 async fn delete_venue(
     State(state): State<AppState>,
@@ -89,7 +89,7 @@ async fn delete_venue(
 /// row, row labels A…Z, AA…, numbering `ltr`/`rtl`/`odd_even`, aisles, curved rows; up to
 /// 100,000 seats. All or nothing: a bad layout writes no section and no seat.
 #[utoipa::path(post, path = "/api/venues/{id}/sections", tag = "venues", params(("id" = i64, Path)),
-    request_body = SectionBody, security(("bearer" = [])),
+    request_body = SectionBody, security(("bearer" = ["staff"])),
     responses((status = 201, body = Envelope<SectionAdminOut>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "`section_name_taken`", body = ErrorEnvelope)))]
@@ -104,7 +104,7 @@ async fn create_section(
 
 /// Renames, recolours, reorders or restores (`is_active: true`) a section (staff).
 #[utoipa::path(patch, path = "/api/venues/{id}/sections/{section_id}", tag = "venues",
-    params(("id" = i64, Path), ("section_id" = i64, Path)), request_body = SectionPatch, security(("bearer" = [])),
+    params(("id" = i64, Path), ("section_id" = i64, Path)), request_body = SectionPatch, security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<SectionAdminOut>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "`section_name_taken`", body = ErrorEnvelope)))]
@@ -119,7 +119,7 @@ async fn update_section(
 
 /// Soft-deletes a section (staff): it leaves the venue's capacity and future publications.
 #[utoipa::path(delete, path = "/api/venues/{id}/sections/{section_id}", tag = "venues",
-    params(("id" = i64, Path), ("section_id" = i64, Path)), security(("bearer" = [])),
+    params(("id" = i64, Path), ("section_id" = i64, Path)), security(("bearer" = ["staff"])),
     responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 async fn delete_section(
     State(state): State<AppState>,
@@ -133,7 +133,7 @@ async fn delete_section(
 /// Every seat of a section, inactive ones included, front row first (staff; not paginated:
 /// the layout editor draws the whole section).
 #[utoipa::path(get, path = "/api/venues/{id}/sections/{section_id}/seats", tag = "venues",
-    params(("id" = i64, Path), ("section_id" = i64, Path)), security(("bearer" = [])),
+    params(("id" = i64, Path), ("section_id" = i64, Path)), security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<Vec<SeatOut>>), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope)))]
 async fn list_section_seats(
@@ -147,7 +147,7 @@ async fn list_section_seats(
 /// Adds a layout's seats to a section (staff). Seats sharing a row and number, or a row and
 /// place, with existing ones answer 409 `seats_overlap` naming them, and nothing is written.
 #[utoipa::path(post, path = "/api/venues/{id}/sections/{section_id}/seats", tag = "venues",
-    params(("id" = i64, Path), ("section_id" = i64, Path)), request_body = SeatsBody, security(("bearer" = [])),
+    params(("id" = i64, Path), ("section_id" = i64, Path)), request_body = SeatsBody, security(("bearer" = ["staff"])),
     responses((status = 201, body = Envelope<SectionAdminOut>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "`seats_overlap`", body = ErrorEnvelope)))]
@@ -165,7 +165,7 @@ async fn add_section_seats(
 /// Changes the kind or active flag of seats of this venue (staff). Ids that are not seats of
 /// the venue answer 400 naming them (`errors[0].seat_ids`); nothing changes then.
 #[utoipa::path(patch, path = "/api/venues/{id}/seats", tag = "venues", params(("id" = i64, Path)),
-    request_body = SeatsPatch, security(("bearer" = [])),
+    request_body = SeatsPatch, security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<SeatsUpdated>), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 async fn update_seats(

@@ -31,26 +31,37 @@ pub enum Numbering {
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, ToSchema)]
 pub struct Point {
+    #[schema(minimum = -1000000, maximum = 1000000)]
     pub x: f64,
+    #[schema(minimum = -1000000, maximum = 1000000)]
     pub y: f64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LayoutSpec {
+    #[schema(minimum = 1, maximum = 1000)]
     pub rows: Option<u32>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub seats_per_row: Option<u32>,
     /// One length per row, front to back; instead of `rows` × `seats_per_row`.
+    #[schema(schema_with = crate::openapi::fields::row_lengths)]
     pub row_lengths: Option<Vec<u32>>,
     /// Label of the front row (default `A`); later rows follow A…Z, AA, AB….
+    #[schema(pattern = "^[A-Z]{1,3}$")]
     pub first_row: Option<String>,
     pub numbering: Option<Numbering>,
+    #[schema(minimum = 1, maximum = 10000)]
     pub start_number: Option<u32>,
     /// Seat positions in a row (1-based, from the left) after which an aisle runs.
+    #[schema(schema_with = crate::openapi::fields::aisles_after)]
     pub aisles_after: Option<Vec<u32>>,
+    #[schema(minimum = 0, maximum = 180)]
     pub curve_degrees: Option<f64>,
     pub origin: Option<Point>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub seat_spacing: Option<f64>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub row_spacing: Option<f64>,
 }
 

@@ -27,10 +27,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[allow(dead_code)] // Documents the query string; it is read through `Params`.
 pub struct VenueListQuery {
     /// Only venues in this city.
+    #[param(max_length = 100)]
     city: Option<String>,
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u64>,
 }
 

@@ -48,6 +48,7 @@ impl SeatKind {
 #[serde(deny_unknown_fields)]
 pub struct SeatsPatch {
     /// Seats of this venue, 1 to 100,000 ids.
+    #[schema(min_items = 1, max_items = 100000)]
     pub seat_ids: Vec<i64>,
     pub kind: Option<SeatKind>,
     pub is_active: Option<bool>,

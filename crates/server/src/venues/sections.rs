@@ -40,10 +40,13 @@ pub struct SeatKindRule {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SectionBody {
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
     /// `#rrggbb`; default `#888888`.
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
     pub color: Option<String>,
     /// Where the section sits in lists; default after the others.
+    #[schema(minimum = 0, maximum = 10000)]
     pub display_order: Option<i32>,
     pub layout: LayoutSpec,
     pub seat_kinds: Option<Vec<SeatKindRule>>,
@@ -61,8 +64,11 @@ pub struct SeatsBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SectionPatch {
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
     pub color: Option<String>,
+    #[schema(minimum = 0, maximum = 10000)]
     pub display_order: Option<i32>,
     /// `true` restores a deleted section.
     pub is_active: Option<bool>,
