@@ -98,6 +98,9 @@ impl AppState {
             demo::announce(config.demo);
         }
         db::migrate(&writer, &config.database_url).await?;
+        if let Some(replaced) = demo::retire_published_passwords(&writer, clock.as_ref()).await? {
+            replaced.print_replaced();
+        }
         let db = db::connect_reader(&config.database_url).await?;
         let jwt_secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_owned(),

@@ -37,8 +37,8 @@ pub struct Reader(DatabaseConnection);
 pub struct Writer(DatabaseConnection);
 
 impl Reader {
-    /// The underlying connection, for what needs the raw pool (LISTEN, metrics).
-    pub fn connection(&self) -> &DatabaseConnection {
+    /// The underlying connection, for what needs the raw pool (LISTEN).
+    pub(crate) fn connection(&self) -> &DatabaseConnection {
         &self.0
     }
 
@@ -235,6 +235,9 @@ async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbE
 /// True for errors worth retrying: 40P01 (deadlock), 40001 (serialization), SQLite BUSY/LOCKED.
 pub fn is_transient(err: &DbErr) -> bool {
     let runtime = match err {
+        // Every connection of the pool busy for the whole acquire timeout (the one SQLite writer
+        // under a long queue): the same "try again shortly" as a busy database.
+        DbErr::ConnectionAcquire(_) => return true,
         DbErr::Exec(e) | DbErr::Query(e) | DbErr::Conn(e) => e,
         _ => return false,
     };
@@ -282,6 +285,27 @@ mod tests {
         let response = crate::error::AppError::from(err).into_response();
         assert_eq!(response.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
         assert!(response.headers().contains_key(axum::http::header::RETRY_AFTER));
+    }
+
+    /// The writer's only connection busy beyond the acquire timeout is a 503 too.
+    #[tokio::test]
+    async fn a_writer_queue_that_times_out_answers_503_not_500() {
+        use axum::response::IntoResponse;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/queue.db", dir.path().display());
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_millis(100))
+            .connect_with(sqlite_options(&url).unwrap())
+            .await
+            .unwrap();
+        let writer = Writer(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool));
+        let busy = writer.begin().await.unwrap();
+        let err = writer.begin().await.unwrap_err();
+        assert!(matches!(err, DbErr::ConnectionAcquire(_)), "{err:?}");
+        let response = crate::error::AppError::from(err).into_response();
+        assert_eq!(response.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        busy.rollback().await.unwrap();
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@ use crate::db::Writer;
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use entity::{categories, event_section_prices, event_tags, events, sections, tags, venues};
+use entity::{categories, event_section_prices, event_tags, events, sections, tags, users, venues};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
     QueryFilter, Statement,
@@ -55,9 +55,21 @@ impl DemoLogin {
     }
 
     pub fn print(&self) {
-        println!(
-            "Demo data loaded. Sign in with these demo accounts (passwords generated just now, shown only this once):"
+        self.print_under(
+            "Demo data loaded. Sign in with these demo accounts (passwords generated just now, shown only this once):",
         );
+    }
+
+    /// Printed when demo accounts of an earlier version lost their published passwords.
+    pub fn print_replaced(&self) {
+        self.print_under(
+            "These demo accounts still had the passwords earlier versions published; they now have new ones \
+             (shown only this once):",
+        );
+    }
+
+    fn print_under(&self, heading: &str) {
+        println!("{heading}");
         for account in &self.accounts {
             let role = match account.role {
                 Role::Customer => "buyer",
@@ -100,7 +112,7 @@ async fn has_users(db: &impl ConnectionTrait) -> anyhow::Result<bool> {
     if table == 0 {
         return Ok(false);
     }
-    Ok(entity::users::Entity::find().count(db).await? > 0)
+    Ok(users::Entity::find().count(db).await? > 0)
 }
 
 /// The first lines of the console when the demo is on: nobody should run it for real by mistake.
@@ -200,6 +212,33 @@ const SHOWS: &[Show] = &[
         prices: [800_000, 600_000, 320_000],
     },
 ];
+
+/// The passwords versions before 0.1 gave the demo accounts, published in their README.
+const PUBLISHED: [(&str, &str); 3] = [
+    ("admin@curtain.test", "curtain-admin-demo"),
+    ("staff@curtain.test", "curtain-staff-demo"),
+    ("buyer@curtain.test", "curtain-buyer-demo"),
+];
+
+/// Demo accounts seeded by earlier versions still open with the passwords their README
+/// published. Each one that does gets a fresh random password (returned to be printed once) and
+/// loses its sessions; an account whose owner changed the password is left alone.
+pub async fn retire_published_passwords(db: &Writer, clock: &dyn Clock) -> anyhow::Result<Option<DemoLogin>> {
+    let mut accounts = Vec::new();
+    for ((role, email, name), (_, published)) in ACCOUNTS.into_iter().zip(PUBLISHED) {
+        let Some(user) = users::Entity::find().filter(users::Column::Email.eq(email)).one(db).await? else {
+            continue;
+        };
+        if !crate::accounts::password::verify(published.to_owned(), user.password_hash.clone()).await? {
+            continue;
+        }
+        let role = user.role.parse().unwrap_or(role);
+        let password = random_token(12);
+        upsert_with_role(db, clock, email, &password, role, name).await?;
+        accounts.push(DemoAccount { role, email, password });
+    }
+    Ok((!accounts.is_empty()).then_some(DemoLogin { accounts }))
+}
 
 /// Loads the demo data unless the demo theater exists already. Returns the demo logins, with
 /// their freshly generated passwords, when it loaded something. Everything is written in one transaction: all or nothing.

@@ -4,7 +4,7 @@
 //! threads and memory without limit.
 
 use std::sync::{
-    LazyLock,
+    Arc, LazyLock,
     atomic::{AtomicUsize, Ordering},
 };
 
@@ -28,48 +28,58 @@ static GATE: LazyLock<Gate> = LazyLock::new(|| {
 
 /// At most `running` jobs at once and `waiting` more in line; the rest are refused.
 struct Gate {
-    running: Semaphore,
+    running: Arc<Semaphore>,
     /// Jobs admitted (running or waiting).
-    admitted: AtomicUsize,
+    admitted: Arc<AtomicUsize>,
     capacity: usize,
 }
 
 /// A place in the gate, given back when dropped.
-struct Ticket<'a>(&'a Gate);
+struct Ticket(Arc<AtomicUsize>);
 
 impl Gate {
     fn new(running: usize, waiting: usize) -> Self {
         let running = running.max(1);
-        Self { running: Semaphore::new(running), admitted: AtomicUsize::new(0), capacity: running + waiting }
+        Self {
+            running: Arc::new(Semaphore::new(running)),
+            admitted: Arc::new(AtomicUsize::new(0)),
+            capacity: running + waiting,
+        }
     }
 
     /// Takes a place, or refuses at once when every running and waiting place is taken.
-    fn admit(&self) -> AppResult<Ticket<'_>> {
+    fn admit(&self) -> AppResult<Ticket> {
         if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.capacity {
             self.admitted.fetch_sub(1, Ordering::AcqRel);
             metrics::counter!("curtain_password_hashing_refused_total").increment(1);
             return Err(AppError::Unavailable("password hashing is saturated".into()));
         }
-        Ok(Ticket(self))
+        Ok(Ticket(self.admitted.clone()))
     }
 
-    /// Runs `work` on a blocking thread once a running place is free.
+    /// Runs `work` on a blocking thread once a running place is free. The places travel with
+    /// the work: a caller that goes away (a client that disconnects) cannot free them while its
+    /// hash still runs, so disconnecting clients cannot start hashes beyond the bound.
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-        let _ticket = self.admit()?;
-        let _running = self
+        let ticket = self.admit()?;
+        let running = self
             .running
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| AppError::Internal(anyhow::anyhow!("password hashing gate closed")))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("password hashing task: {e}")))
+        tokio::task::spawn_blocking(move || {
+            let _places = (ticket, running);
+            work()
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("password hashing task: {e}")))
     }
 }
 
-impl Drop for Ticket<'_> {
+impl Drop for Ticket {
     fn drop(&mut self) {
-        self.0.admitted.fetch_sub(1, Ordering::AcqRel);
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -111,11 +121,44 @@ mod tests {
     #[test]
     fn beyond_the_running_and_waiting_places_callers_are_refused_at_once() {
         let gate = Gate::new(1, 2);
-        let held: Vec<Ticket<'_>> = (0..3).map(|_| gate.admit().unwrap()).collect();
+        let held: Vec<Ticket> = (0..3).map(|_| gate.admit().unwrap()).collect();
         let refused = gate.admit().err().expect("a fourth caller is refused");
         assert_eq!(refused.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
         drop(held);
         assert!(gate.admit().is_ok(), "places come back when callers finish");
+    }
+
+    /// A caller dropped mid-hash (a client that disconnected) keeps its place until the hash
+    /// ends, so disconnecting clients cannot start hashes beyond the bound.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_caller_that_goes_away_keeps_its_place_until_its_hash_ends() {
+        let gate = Arc::new(Gate::new(1, 0));
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let caller = {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                gate.run(move || {
+                    let _ = started_tx.send(());
+                    let _ = release_rx.recv();
+                })
+                .await
+            })
+        };
+        tokio::task::spawn_blocking(move || started_rx.recv()).await.unwrap().unwrap();
+        caller.abort();
+        let _ = caller.await;
+        assert!(gate.admit().is_err(), "the hash still runs: its place is still taken");
+        release_tx.send(()).unwrap();
+        let mut freed = false;
+        for _ in 0..500 {
+            if gate.admit().is_ok() {
+                freed = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(freed, "the place comes back when the hash ends");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -405,11 +405,13 @@ pub async fn modify(
                     format!("at most {MAX_SEATS} seats per booking"),
                 ));
             }
-            // Added seats count against the address the booking was made from.
-            if !add.is_empty()
+            // Added seats count against the address the booking was made from; the removed ones
+            // (held now, counted in what the address holds) are given back in the same change.
+            let growth = add.len().saturating_sub(remove.len());
+            if growth > 0
                 && let Some(client) = booking.client_ip.as_deref()
             {
-                check_address_cap(&txn, state, event_id, client, add.len(), now).await?;
+                check_address_cap(&txn, state, event_id, client, growth, now).await?;
             }
             let until = booking.expires_at.unwrap_or(now);
             let held = if add.is_empty() {

@@ -593,6 +593,45 @@ async fn demo_accounts_get_fresh_random_passwords_stored_only_hashed() {
     assert!(curtain::demo::seed(a.writer(), &a.clock).await.unwrap().is_none(), "loaded once, printed once");
 }
 
+/// An install seeded by an earlier version still had the published demo passwords: they are
+/// replaced (the new ones returned to be printed once) and the old ones stop working; an account
+/// whose owner changed its password is left alone.
+#[tokio::test]
+async fn published_demo_passwords_of_earlier_versions_are_retired_at_start() {
+    let app = TestApp::spawn().await;
+    let upsert = |email: &'static str, password: &'static str, role: Role| {
+        curtain::accounts::service::upsert_with_role(
+            app.writer(),
+            &app.clock,
+            email,
+            password,
+            role,
+            "Old Demo",
+        )
+    };
+    upsert("admin@curtain.test", "curtain-admin-demo", Role::Admin).await.unwrap();
+    upsert("staff@curtain.test", "a-password-of-my-own", Role::Staff).await.unwrap();
+    let old_session = app.login("admin@curtain.test", "curtain-admin-demo").await;
+
+    let replaced =
+        curtain::demo::retire_published_passwords(app.writer(), &app.clock).await.unwrap().unwrap();
+    let fresh = replaced.password(Role::Admin).unwrap();
+    assert!(replaced.password(Role::Staff).is_none(), "a changed password is not touched");
+    let refused = app
+        .post(
+            "/api/auth/login",
+            &json!({"email": "admin@curtain.test", "password": "curtain-admin-demo"}),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, 401);
+    app.login("admin@curtain.test", fresh).await;
+    app.login("staff@curtain.test", "a-password-of-my-own").await;
+    let me = app.get_as("/api/auth/me", &token(&old_session, "access_token")).await;
+    assert_eq!(me.status, 401, "sessions of the old password end");
+    assert!(curtain::demo::retire_published_passwords(app.writer(), &app.clock).await.unwrap().is_none());
+}
+
 #[tokio::test]
 async fn auto_demo_loads_only_into_an_embedded_database_without_users_or_payments() {
     use curtain::{

@@ -685,6 +685,16 @@ async fn one_client_address_may_hold_only_so_many_seats_of_a_performance() {
         )
         .await;
     assert_eq!((grown.status.as_u16(), grown.error_code()), (429, "held_seats_limit"), "{}", grown.text);
+    // Swapping a seat for another at the cap adds nothing on net: allowed.
+    let swapped = app
+        .send(
+            Method::PATCH,
+            &format!("/api/bookings/{first_id}"),
+            Some(&json!({"add_seat_ids": [seats[6]], "remove_seat_ids": [seats[0]]})),
+            Some(&buyers[0]),
+        )
+        .await;
+    assert_eq!(swapped.status, 200, "{}", swapped.text);
     let stored = bookings::Entity::find_by_id(first_id).one(app.db()).await.unwrap().unwrap();
     assert_eq!(stored.client_ip.as_deref(), Some(hoarder), "the address is recorded with the booking");
 
@@ -704,6 +714,32 @@ async fn one_client_address_may_hold_only_so_many_seats_of_a_performance() {
     app.clock.advance(Duration::minutes(11));
     let after = book_from(&app, &buyers[4], hoarder, event, &seats[10..15]).await;
     assert_eq!(after.status, 201, "{}", after.text);
+}
+
+/// The cap is checked inside the hold's transaction: a burst of parallel holds from one address
+/// gets exactly as many seats as the cap allows.
+#[tokio::test]
+async fn parallel_holds_from_one_address_stop_exactly_at_the_cap() {
+    let app = TestApp::builder()
+        .demo()
+        .env("CURTAIN_TRUSTED_PROXIES", "127.0.0.1")
+        .env("CURTAIN_MAX_HELD_SEATS_PER_IP", "5")
+        .spawn()
+        .await;
+    let (event, seats) = app.demo_event(0).await;
+    let mut buyers = Vec::new();
+    for i in 0..10 {
+        buyers.push(app.quick_user(&format!("burst{i}@example.com"), Role::Customer).await.1);
+    }
+    let attempts = buyers.iter().zip(&seats).map(|(token, seat)| {
+        let app = &app;
+        async move { book_from(app, token, "203.0.113.77", event, &[*seat]).await.status.as_u16() }
+    });
+    let mut statuses = futures_util::future::join_all(attempts).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 201, 201, 201, 201, 429, 429, 429, 429, 429]);
+    let held = app.seat_statuses(event).await.values().filter(|s| *s == "held").count();
+    assert_eq!(held, 5);
 }
 
 #[tokio::test]
