@@ -208,6 +208,17 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
     forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
 }
 
+/// What per-client limits count a client by (rate limits, login attempts, WebSocket connections,
+/// seats held): its address in one spelling (an IPv4 client seen through a dual-stack socket is
+/// `::ffff:a.b.c.d`), and for IPv6 its /64 — the block one home or phone is given, so hopping
+/// between its 2^64 addresses does not multiply the allowance.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        v4 => v4,
+    }
+}
+
 /// Routes that act on an account without being signed in to it (sign-in, sign-up, mailed links):
 /// always counted per client address, so a token of a throwaway account cannot lift the
 /// per-address cap on guessing passwords, probing accounts or sending mail.
@@ -245,7 +256,7 @@ pub async fn limit_requests(
     let verdict = match user {
         Some(claims) => state.limits.hit("user", &claims.sub, settings.authenticated).await,
         None => {
-            let ip = client_ip(peer.ip(), request.headers(), &state.config.trusted_proxies);
+            let ip = client_key(client_ip(peer.ip(), request.headers(), &state.config.trusted_proxies));
             state.limits.hit("ip", &ip.to_string(), settings.anonymous).await
         }
     };
@@ -290,5 +301,15 @@ mod tests {
         let stranger: IpAddr = "192.0.2.1".parse().unwrap();
         assert_eq!(client_ip(stranger, &headers, &[proxy]), stranger);
         assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_block_and_ipv4_in_one_spelling() {
+        let key = |ip: &str| client_key(ip.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_eq!(key("2001:db8:1:2::1").to_string(), "2001:db8:1:2::");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:198.51.100.7"), key("198.51.100.7"));
+        assert_eq!(key("198.51.100.7").to_string(), "198.51.100.7");
     }
 }

@@ -177,7 +177,8 @@ async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> AppResult<Response> {
     let email = normalize_email(&body.email);
-    let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies).to_string();
+    let ip =
+        crate::limits::client_key(client_ip(peer.ip(), &headers, &state.config.trusted_proxies)).to_string();
     let limits = &state.limits;
     // Every attempt is counted before the password is checked, in one atomic step per counter: a
     // burst of parallel guesses cannot all see an empty count. A success takes its count back.

@@ -678,11 +678,16 @@ pub async fn cancel_batch_of_event(
     .await
 }
 
-/// Ends every live booking of a cancelled performance, batch after batch, telling the seat map
-/// and each booking's watchers after every commit. Returns how many bookings it ended.
-pub async fn finish_cancelled_event(state: &AppState, job: CancelEventBookings) -> AppResult<usize> {
+/// Ends the live bookings of a cancelled performance, batch after batch (at most `max_batches`),
+/// telling the seat map and each booking's watchers after every commit. Returns how many
+/// bookings it ended.
+pub async fn finish_cancelled_event(
+    state: &AppState,
+    job: CancelEventBookings,
+    max_batches: usize,
+) -> AppResult<usize> {
     let mut ended = 0;
-    loop {
+    for _ in 0..max_batches {
         let batch = cancel_batch_of_event(
             &state.writer,
             job.event_id,
@@ -697,7 +702,8 @@ pub async fn finish_cancelled_event(state: &AppState, job: CancelEventBookings) 
         }
         ended += batch.bookings.len();
         if (batch.bookings.len() as u64) < CANCEL_BATCH {
-            return Ok(ended);
+            break;
         }
     }
+    Ok(ended)
 }

@@ -141,9 +141,12 @@ async fn publish_event(
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))
 }
 
+/// Batches of bookings a cancellation request ends itself before answering (the job does the rest).
+const REQUEST_BATCHES: usize = 3;
+
 /// Cancels a draft or published performance (staff): sales stop, the reason is shown, and every
 /// booking is cancelled — paid ones refunded in full through the gateway. Bookings are ended in
-/// short batches after sales stopped; the answer comes once all are.
+/// short batches after sales stopped: the first ones before the answer, the rest by a job.
 #[utoipa::path(post, path = "/api/events/{id}/cancel", tag = "events", params(("id" = i64, Path)), request_body = CancelBody,
     security(("bearer" = ["staff"])),
     responses((status = 200, body = Envelope<EventDetail>), (status = 400, body = ErrorEnvelope),
@@ -162,11 +165,12 @@ async fn cancel_event(
         .hub
         .publish(Topic::System, Message::Event { event_id: id, change: "cancelled".into(), message })
         .await;
-    // Sales have stopped; the bookings are ended now, batch by batch. Should this stop half-way
-    // (a crash, a deploy, a batch that keeps losing races), the job queued with the cancellation
-    // finishes them: the performance is cancelled either way, which is what the answer says.
+    // Sales have stopped; a few batches of bookings are ended now (a small house is done before
+    // the answer). The job queued with the cancellation finishes the rest, and whatever a crash,
+    // a deploy or a batch that keeps losing races left: the performance is cancelled either way,
+    // which is what the answer says.
     let job = crate::bookings::service::CancelEventBookings { event_id: id, actor: actor.0 };
-    if let Err(err) = crate::bookings::service::finish_cancelled_event(&state, job).await {
+    if let Err(err) = crate::bookings::service::finish_cancelled_event(&state, job, REQUEST_BATCHES).await {
         tracing::warn!(event_id = id, error = ?err, "cancelling bookings stopped; the queued job will finish");
     }
     Ok(ApiResponse::ok(service::detail_of(&state.db, event).await?))

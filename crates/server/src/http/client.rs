@@ -25,7 +25,11 @@ impl FromRequestParts<AppState> for ClientIp {
             .get::<ConnectInfo<SocketAddr>>()
             .copied()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the peer address is missing")))?;
-        // One spelling per address: an IPv4 client seen through a dual-stack socket is ::ffff:a.b.c.d.
-        Ok(Self(client_ip(peer.ip(), &parts.headers, &state.config.trusted_proxies).to_canonical()))
+        // Counted as every per-client limit counts it (one spelling, IPv6 by its /64).
+        Ok(Self(crate::limits::client_key(client_ip(
+            peer.ip(),
+            &parts.headers,
+            &state.config.trusted_proxies,
+        ))))
     }
 }

@@ -47,7 +47,10 @@ pub async fn dispatch(state: &AppState, job: &jobs::Model) -> Result<(), JobErro
         }
         kind::CANCEL_EVENT_BOOKINGS => {
             let job = serde_json::from_value(job.payload.clone()).map_err(parse_error)?;
-            crate::bookings::service::finish_cancelled_event(state, job).await.map(|_| ()).map_err(Into::into)
+            crate::bookings::service::finish_cancelled_event(state, job, usize::MAX)
+                .await
+                .map(|_| ())
+                .map_err(Into::into)
         }
         kind::EVENT_CHANGED => {
             let change = serde_json::from_value(job.payload.clone()).map_err(parse_error)?;
