@@ -105,12 +105,17 @@ impl Cache {
             }
             Store::Redis { client, prefix } => {
                 let key = format!("{prefix}gen:{name}");
-                if let Err(err) = client.incr::<u64, _>(&key).await {
-                    tracing::warn!(error = %err, "cache generation bump failed");
-                    return;
+                // Both commands leave in one write, so the counter cannot be bumped and then
+                // miss its expiry because the client gave up between two round trips.
+                let bump = client.pipeline();
+                let queued: Result<(), fred::error::Error> = async {
+                    let _: () = bump.incr(&key).await?;
+                    let _: () = bump.expire(&key, GENERATION_TTL.as_secs() as i64, None).await?;
+                    bump.all::<()>().await
                 }
-                if let Err(err) = client.expire::<(), _>(&key, GENERATION_TTL.as_secs() as i64, None).await {
-                    tracing::warn!(error = %err, "cache generation expiry failed");
+                .await;
+                if let Err(err) = queued {
+                    tracing::warn!(error = %err, "cache generation bump failed");
                 }
             }
         }

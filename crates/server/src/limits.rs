@@ -15,7 +15,10 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use fred::prelude::KeysInterface;
+use fred::{
+    prelude::{Expiration, KeysInterface},
+    types::SetOptions,
+};
 
 use self::memory::MemoryStore;
 use crate::{app::AppState, clock::Clock, error::AppError, redis::Redis};
@@ -165,10 +168,15 @@ impl Limiter {
             }
             Store::Redis { client, prefix } => {
                 let key = format!("{prefix}{bucket}:{subject}:{index}");
-                let count: i64 = client.incr(&key).await.map_err(redis_error)?;
-                if count == 1 {
-                    client.expire::<(), _>(&key, limit.window_secs + 5, None).await.map_err(redis_error)?;
-                }
+                // One round trip, and the key never lives without an expiry: the window's key is
+                // created with its TTL (SET NX EX) before INCR, which keeps the TTL. (INCR then a
+                // separate EXPIRE leaves an immortal key when the second command never arrives.)
+                let window = client.pipeline();
+                let ttl = Expiration::EX(limit.window_secs + 5);
+                let _: () =
+                    window.set(&key, 0, Some(ttl), Some(SetOptions::NX), false).await.map_err(redis_error)?;
+                let _: () = window.incr(&key).await.map_err(redis_error)?;
+                let count: i64 = window.last().await.map_err(redis_error)?;
                 Ok(count.max(0) as u64)
             }
         }
