@@ -95,16 +95,6 @@ impl Limiter {
         if count > limit.max { Err(AppError::RateLimited { retry_after_secs: retry_after }) } else { Ok(()) }
     }
 
-    /// Refuses when the window is already full, without counting (failed-login checks).
-    pub async fn check(&self, bucket: &str, subject: &str, limit: Limit) -> Result<(), AppError> {
-        if !self.enabled {
-            return Ok(());
-        }
-        let (index, retry_after) = self.window(limit);
-        let count = self.current(bucket, subject, index, limit).await?;
-        if count >= limit.max { Err(AppError::RateLimited { retry_after_secs: retry_after }) } else { Ok(()) }
-    }
-
     /// Forgets a subject's count (a successful login clears its failures).
     pub async fn reset(&self, bucket: &str, subject: &str, limit: Limit) -> Result<(), AppError> {
         let (index, _) = self.window(limit);
@@ -178,19 +168,6 @@ impl Limiter {
                 let _: () = window.incr(&key).await.map_err(redis_error)?;
                 let count: i64 = window.last().await.map_err(redis_error)?;
                 Ok(count.max(0) as u64)
-            }
-        }
-    }
-
-    async fn current(&self, bucket: &str, subject: &str, index: i64, limit: Limit) -> Result<u64, AppError> {
-        match &self.store {
-            Store::Memory(store) => {
-                Ok(store.current(&format!("{bucket}:{subject}"), (index + 1) * limit.window_secs))
-            }
-            Store::Redis { client, prefix } => {
-                let count: Option<i64> =
-                    client.get(format!("{prefix}{bucket}:{subject}:{index}")).await.map_err(redis_error)?;
-                Ok(count.unwrap_or(0).max(0) as u64)
             }
         }
     }

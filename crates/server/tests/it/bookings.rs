@@ -646,14 +646,19 @@ async fn book_from(
     crate::harness::TestResponse::read(res).await
 }
 
-#[tokio::test]
-async fn one_client_address_may_hold_only_so_many_seats_of_a_performance() {
-    let app = TestApp::builder()
+/// Demo data behind a trusted proxy (so tests choose the client address), five held seats per address.
+async fn capped_at_five() -> TestApp {
+    TestApp::builder()
         .demo()
         .env("CURTAIN_TRUSTED_PROXIES", "127.0.0.1")
         .env("CURTAIN_MAX_HELD_SEATS_PER_IP", "5")
         .spawn()
-        .await;
+        .await
+}
+
+#[tokio::test]
+async fn one_client_address_may_hold_only_so_many_seats_of_a_performance() {
+    let app = capped_at_five().await;
     let (event, seats) = app.demo_event(0).await;
     let (other_event, other_seats) = app.demo_event(1).await;
     let mut buyers = Vec::new();
@@ -720,12 +725,7 @@ async fn one_client_address_may_hold_only_so_many_seats_of_a_performance() {
 /// gets exactly as many seats as the cap allows.
 #[tokio::test]
 async fn parallel_holds_from_one_address_stop_exactly_at_the_cap() {
-    let app = TestApp::builder()
-        .demo()
-        .env("CURTAIN_TRUSTED_PROXIES", "127.0.0.1")
-        .env("CURTAIN_MAX_HELD_SEATS_PER_IP", "5")
-        .spawn()
-        .await;
+    let app = capped_at_five().await;
     let (event, seats) = app.demo_event(0).await;
     let mut buyers = Vec::new();
     for i in 0..10 {
